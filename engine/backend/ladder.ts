@@ -1,0 +1,148 @@
+/**
+ * The backend ladder: tfjs-node-gpu (CUDA) → tfjs-node (CPU, libtensorflow) → wasm (XNNPACK, with NetSprout's
+ * training kernels) → cpu (pure JS). Each step is tried in order; the reason for every skip is recorded.
+ * An override (`--backend` or NETSPROUT_BACKEND) picks one step and fails clearly if it cannot load.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { NetSproutError } from '../errors.js';
+import { registerWasmTrainingKernels } from './wasmKernels/register.js';
+
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+export interface BackendStatus {
+  name: BackendName;
+  available: boolean;
+  reason: string;
+}
+
+export interface BackendChoice {
+  chosen: BackendName;
+  /** The tfjs backend name registered with tf.setBackend ('tensorflow', 'wasm' or 'cpu'). */
+  tfjsName: string;
+  threads: number;
+  backends: BackendStatus[];
+}
+
+/** tf.setBackend() hides the error of a failing factory; this surfaces it. */
+async function activate(tfjsName: string): Promise<void> {
+  const original = console.warn;
+  const messages: string[] = [];
+  console.warn = (...args: unknown[]) => messages.push(args.map(String).join(' '));
+  try {
+    const ok = await tf.setBackend(tfjsName);
+    if (!ok) throw new Error(messages.join(' ') || `tf.setBackend('${tfjsName}') returned false`);
+    await tf.ready();
+  } finally {
+    console.warn = original;
+  }
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 300);
+}
+
+async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string> {
+  try {
+    await import(pkg);
+  } catch (e) {
+    const msg = firstLine(e);
+    if (/Cannot find (package|module)/.test(msg) && msg.includes(pkg)) {
+      throw new Error(`${pkg} is not installed (its install downloads libtensorflow, which needs internet access)`);
+    }
+    throw new Error(`${pkg} is installed but did not load: ${msg}`);
+  }
+  await activate('tensorflow');
+  return `${pkg} loaded`;
+}
+
+let wasmThreads = 1;
+
+async function tryWasm(): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmTrainingKernels();
+  await activate('wasm');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  wasmThreads = wasm.getThreadsCount();
+  const threadNote = mt
+    ? `threaded SIMD build, ${wasmThreads} threads`
+    : `${simd ? 'SIMD' : 'plain'} build, 1 thread (TensorFlow.js ships no threaded WASM build for Node.js, tfjs#3830; the browser UI uses threads)`;
+  return `XNNPACK, ${threadNote}`;
+}
+
+async function tryCpu(): Promise<string> {
+  await activate('cpu');
+  return 'pure JavaScript, always available (slow)';
+}
+
+const STEPS: Record<BackendName, { tfjsName: string; load: () => Promise<string> }> = {
+  'tfjs-node-gpu': { tfjsName: 'tensorflow', load: () => tryNative('@tensorflow/tfjs-node-gpu') },
+  'tfjs-node': { tfjsName: 'tensorflow', load: () => tryNative('@tensorflow/tfjs-node') },
+  wasm: { tfjsName: 'wasm', load: tryWasm },
+  cpu: { tfjsName: 'cpu', load: tryCpu },
+};
+
+export function parseBackendName(value: string, source: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new NetSproutError(
+    'BACKEND_UNKNOWN',
+    `Unknown compute backend "${value}" (from ${source}).`,
+    `Use one of: ${BACKEND_NAMES.join(', ')}.`,
+  );
+}
+
+let current: BackendChoice | null = null;
+
+/**
+ * Walks the ladder (or loads only `override`) and activates the first backend that loads.
+ * The override comes from the argument, else from the NETSPROUT_BACKEND environment variable.
+ * Calling it again with the same request returns the cached choice.
+ */
+export async function initBackend(override?: string): Promise<BackendChoice> {
+  const requested = override ?? process.env.NETSPROUT_BACKEND ?? '';
+  const wanted = requested ? parseBackendName(requested, override ? '--backend' : 'NETSPROUT_BACKEND') : null;
+  if (current && (!wanted || current.chosen === wanted)) return current;
+  const statuses: BackendStatus[] = [];
+  let chosen: BackendName | null = null;
+  for (const name of BACKEND_NAMES) {
+    if (chosen) {
+      statuses.push({ name, available: false, reason: `not tried: ${chosen} was chosen first` });
+      continue;
+    }
+    if (wanted && name !== wanted) {
+      statuses.push({ name, available: false, reason: `not tried: ${wanted} was requested` });
+      continue;
+    }
+    try {
+      const reason = await STEPS[name].load();
+      statuses.push({ name, available: true, reason });
+      chosen = name;
+    } catch (e) {
+      statuses.push({ name, available: false, reason: firstLine(e) });
+    }
+  }
+  if (!chosen) {
+    const why = statuses.find((s) => s.name === wanted)?.reason ?? 'no backend loaded';
+    throw new NetSproutError('BACKEND_UNAVAILABLE', `The ${wanted ?? 'requested'} backend cannot run here: ${why}.`, `Leave the backend unset to let NetSprout pick one that works.`);
+  }
+  current = {
+    chosen,
+    tfjsName: STEPS[chosen].tfjsName,
+    threads: chosen === 'wasm' ? wasmThreads : chosen === 'cpu' ? 1 : navigatorThreads(),
+    backends: statuses,
+  };
+  return current;
+}
+
+function navigatorThreads(): number {
+  return typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 1;
+}
+
+/** Switches to another backend in the same process (used by tests and benchmarks to compare backends). */
+export async function useBackend(name: BackendName): Promise<BackendChoice> {
+  current = null;
+  return initBackend(name);
+}

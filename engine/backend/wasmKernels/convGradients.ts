@@ -1,0 +1,195 @@
+/**
+ * Convolution gradients for the WASM backend, computed as forward convolutions that XNNPACK runs fast.
+ *
+ * Filter gradient of y = conv(x, W) (stride s, dilation d, padding p):
+ *   dW[i,j,c,o] = Σ_{b,p,q} xpad[b, p·s + i·d, q·s + j·d, c] · dy[b,p,q,o]
+ * which is itself a convolution: transpose xpad to [c, H, W, b] (the batch becomes the channel axis), use dy
+ * transposed to [oh, ow, b, o] as the filter, and swap the roles of stride and dilation. The result [c, kh, kw, o]
+ * is transposed back to [kh, kw, c, o].
+ *
+ * Input gradient: insert s−1 zeros between the rows and columns of dy, pad it, and correlate it with the
+ * spatially flipped filter whose in/out channels are swapped (a stride-1 convolution with dilation d).
+ *
+ * Depthwise variants pair channel c of x with channel c of dy: the filter gradient runs one grouped convolution
+ * over [1, H, W, c·b] with a [oh, ow, c·b, m] filter and sums over b; the input gradient runs a depthwise
+ * convolution with the flipped filter and sums over the channel multiplier.
+ */
+import { backend_util, type Conv2DInfo, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
+import { KernelRunner } from './kernelRunner.js';
+
+function stridesDilations(info: Conv2DInfo): { sh: number; sw: number; dh: number; dw: number } {
+  return { sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth };
+}
+
+/** dW for a regular 2-D convolution. x: [b, h, w, c] (NHWC), dy: [b, oh, ow, o]. Returns [kh, kw, c, o]. */
+export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const { top, left } = info.padInfo;
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const [oh, ow] = [info.outHeight, info.outWidth];
+  // Rows of xpad that the forward pass reads: (oh−1)·s + (kh−1)·d + 1.
+  const needH = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
+  const xT = r.transpose(x, [3, 1, 2, 0]); // [c, h, w, b]
+  const xPad = r.padOrCrop(xT, [
+    [0, 0],
+    [top, needH - top - info.inHeight],
+    [left, needW - left - info.inWidth],
+    [0, 0],
+  ]);
+  const dyT = r.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, o]
+  let g: TensorInfo;
+  if ((sh === 1 && sw === 1) || (dh === 1 && dw === 1)) {
+    g = r.run('Conv2D', { x: xPad, filter: dyT }, { strides: [dh, dw], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] });
+  } else {
+    // Stride and dilation both above one: one tap of the kernel at a time.
+    g = conv2dFilterGradientByTaps(r, xPad, dyT, info);
+  }
+  return r.transpose(g, [1, 2, 0, 3]); // [kh, kw, c, o]
+}
+
+/** Fallback when stride and dilation are both > 1: kh·kw strided convolutions of size 1 in the kernel. */
+function conv2dFilterGradientByTaps(r: KernelRunner, xPad: TensorInfo, dyT: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const [c, , , b] = xPad.shape;
+  const o = dyT.shape[3];
+  const taps: TensorInfo[] = [];
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      const window = r.slice(xPad, [0, i * dh, j * dw, 0], [c, (info.outHeight - 1) * sh + 1, (info.outWidth - 1) * sw + 1, b]);
+      const t = r.run('Conv2D', { x: window, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] });
+      taps.push(r.reshape(t, [c, 1, 1, o]));
+    }
+  }
+  const rows: TensorInfo[] = [];
+  for (let i = 0; i < info.filterHeight; i++) {
+    rows.push(r.concat(taps.slice(i * info.filterWidth, (i + 1) * info.filterWidth), 2));
+  }
+  return r.concat(rows, 1);
+}
+
+/**
+ * dy with s−1 zeros inserted between rows and columns, then padded/cropped so that a valid convolution with a
+ * (kh, kw) kernel at dilation d yields exactly the input's height and width.
+ */
+function dilateAndPad(r: KernelRunner, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const [b, oh, ow, o] = dy.shape;
+  let z = dy;
+  if (sh > 1 || sw > 1) {
+    const r6 = r.reshape(dy, [b, oh, 1, ow, 1, o]);
+    const spread = r.padOrCrop(r6, [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    z = r.reshape(spread, [b, oh * sh, ow * sw, o]);
+  }
+  const lenH = oh * sh;
+  const lenW = ow * sw;
+  const beforeH = (info.filterHeight - 1) * dh - info.padInfo.top;
+  const beforeW = (info.filterWidth - 1) * dw - info.padInfo.left;
+  const totalH = info.inHeight + (info.filterHeight - 1) * dh;
+  const totalW = info.inWidth + (info.filterWidth - 1) * dw;
+  return r.padOrCrop(z, [
+    [0, 0],
+    [beforeH, totalH - beforeH - lenH],
+    [beforeW, totalW - beforeW - lenW],
+    [0, 0],
+  ]);
+}
+
+/** dx for a regular 2-D convolution. filter: [kh, kw, c, o]. Returns [b, h, w, c]. */
+export function conv2dInputGradient(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const z = dilateAndPad(r, dy, info);
+  const flipped = r.transpose(r.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kh, kw, o, c]
+  return r.run('Conv2D', { x: z, filter: flipped }, {
+    strides: [1, 1],
+    pad: 'valid',
+    dataFormat: 'NHWC',
+    dilations: [info.dilationHeight, info.dilationWidth],
+  });
+}
+
+/** dW for a depthwise convolution. x: [b, h, w, c], dy: [b, oh, ow, c·m]. Returns [kh, kw, c, m]. */
+export function depthwiseFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const [b, , , c] = x.shape;
+  const m = info.outChannels / info.inChannels;
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const [oh, ow] = [info.outHeight, info.outWidth];
+  const needH = (oh - 1) * sh + (kh - 1) * dh + 1;
+  const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
+  // Input [1, H, W, c·b]: channel index c·b + batch.
+  const xT = r.transpose(x, [1, 2, 3, 0]);
+  const xPad = r.padOrCrop(xT, [
+    [info.padInfo.top, needH - info.padInfo.top - info.inHeight],
+    [info.padInfo.left, needW - info.padInfo.left - info.inWidth],
+    [0, 0],
+    [0, 0],
+  ]);
+  const xIn = r.reshape(xPad, [1, needH, needW, c * b]);
+  // Filter [oh, ow, c·b, m]: dy [b, oh, ow, c, m] → [oh, ow, c, b, m].
+  const dy5 = r.reshape(dy, [b, oh, ow, c, m]);
+  const f = r.reshape(r.transpose(dy5, [1, 2, 3, 0, 4]), [oh, ow, c * b, m]);
+  let g: TensorInfo;
+  if ((sh === 1 && sw === 1) || (dh === 1 && dw === 1)) {
+    g = r.run('DepthwiseConv2dNative', { x: xIn, filter: f }, { strides: [dh, dw], pad: 'valid', dilations: [sh, sw], dataFormat: 'NHWC' });
+  } else {
+    const rows: TensorInfo[] = [];
+    for (let i = 0; i < kh; i++) {
+      const cols: TensorInfo[] = [];
+      for (let j = 0; j < kw; j++) {
+        const win = r.slice(xIn, [0, i * dh, j * dw, 0], [1, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c * b]);
+        cols.push(r.run('DepthwiseConv2dNative', { x: win, filter: f }, { strides: [1, 1], pad: 'valid', dilations: [sh, sw], dataFormat: 'NHWC' }));
+      }
+      rows.push(r.concat(cols, 2));
+    }
+    g = r.concat(rows, 1);
+  }
+  // g: [1, ≥kh, ≥kw, c·b·m] → crop → [kh, kw, c, b, m] → sum over b.
+  const cropped = r.slice(g, [0, 0, 0, 0], [1, kh, kw, c * b * m]);
+  return r.sum(r.reshape(cropped, [kh, kw, c, b, m]), [3]);
+}
+
+/** dx for a depthwise convolution. filter: [kh, kw, c, m]. Returns [b, h, w, c]. */
+export function depthwiseInputGradient(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const [kh, kw, c, m] = filter.shape;
+  const z = dilateAndPad(r, dy, info); // [b, H', W', c·m]
+  const flipped = r.reshape(r.reverse(filter, [0, 1]), [kh, kw, c * m, 1]);
+  const y = r.run('DepthwiseConv2dNative', { x: z, filter: flipped }, {
+    strides: [1, 1],
+    pad: 'valid',
+    dilations: [info.dilationHeight, info.dilationWidth],
+    dataFormat: 'NHWC',
+  });
+  if (m === 1) return y;
+  const [b, h, w] = y.shape;
+  return r.sum(r.reshape(y, [b, h, w, c, m]), [4]);
+}
+
+export function convInfoFor(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: backend_util.ExplicitPadding | 'same' | 'valid' | number,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+): Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad as 'same',
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
+}
+
+export type { KernelBackend };

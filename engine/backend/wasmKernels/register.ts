@@ -1,0 +1,91 @@
+/**
+ * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, and a faster Conv2DBackpropInput,
+ * all computed with kernels the backend already runs with XNNPACK. Nothing round-trips through the JS backend.
+ */
+import {
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type KernelBackend,
+  type KernelConfig,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import {
+  conv2dFilterGradient,
+  conv2dInputGradient,
+  convInfoFor,
+  depthwiseFilterGradient,
+  depthwiseInputGradient,
+} from './convGradients.js';
+import { KernelRunner } from './kernelRunner.js';
+import { unsortedSegmentSum } from './unsortedSegmentSum.js';
+
+type Attrs = NamedAttrMap & Record<string, unknown>;
+
+function kernel(
+  kernelName: string,
+  backendName: string,
+  body: (r: KernelRunner, inputs: Record<string, TensorInfo>, attrs: Attrs) => TensorInfo,
+): KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const r = new KernelRunner(backend as KernelBackend, backendName);
+      try {
+        return r.finish(body(r, inputs as Record<string, TensorInfo>, attrs as Attrs));
+      } catch (e) {
+        r.finish({ dataId: {}, shape: [], dtype: 'float32' });
+        throw e;
+      }
+    },
+  };
+}
+
+type Pad = Parameters<typeof convInfoFor>[4];
+type Rounding = Parameters<typeof convInfoFor>[5];
+type Pair = number | [number, number];
+
+export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
+  return [
+    kernel('Conv2DBackpropFilter', backendName, (r, { x, dy }, a) => {
+      const info = convInfoFor(x.shape, a.filterShape as number[], a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
+      return conv2dFilterGradient(r, x, dy, info);
+    }),
+    kernel('Conv2DBackpropInput', backendName, (r, { dy, filter }, a) => {
+      const info = convInfoFor(a.inputShape as number[], filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
+      return conv2dInputGradient(r, dy, filter, info);
+    }),
+    kernel('DepthwiseConv2dNativeBackpropFilter', backendName, (r, { x, dy }, a) => {
+      const info = convInfoFor(x.shape, a.filterShape as number[], a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, true);
+      return depthwiseFilterGradient(r, x, dy, info);
+    }),
+    kernel('DepthwiseConv2dNativeBackpropInput', backendName, (r, { dy, filter }, a) => {
+      const info = convInfoFor(a.inputShape as number[], filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, true);
+      return depthwiseInputGradient(r, dy, filter, info);
+    }),
+    kernel('UnsortedSegmentSum', backendName, (r, { x, segmentIds }, a) => unsortedSegmentSum(r, x, segmentIds, a.numSegments as number)),
+  ];
+}
+
+/** Names of the kernels registered here, replacing the backend's own where it had one. */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+] as const;
+
+let registered = false;
+
+/** Idempotent. Must run after '@tensorflow/tfjs-backend-wasm' has been imported. */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const config of wasmTrainingKernels('wasm')) {
+    if (getKernel(config.kernelName, 'wasm')) unregisterKernel(config.kernelName, 'wasm');
+    registerKernel(config);
+  }
+  registered = true;
+}
