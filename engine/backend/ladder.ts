@@ -3,10 +3,14 @@
  * training kernels) → cpu (pure JS). Each step is tried in order; the reason for every skip is recorded.
  * An override (`--backend` or NETSPROUT_BACKEND) picks one step and fails clearly if it cannot load.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node bundle registers no gradients; the @tensorflow/tfjs bundle registers them all on the same core.
+import '@tensorflow/tfjs';
 import { NetSproutError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasmKernels/register.js';
+import { registerThreadedWasm, unregisterThreadedWasm, unrefWasmWorkers } from './wasmThreads.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -60,17 +64,34 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
 
 let wasmThreads = 1;
 
+/** Threads for the WASM backend: NETSPROUT_THREADS, else one per CPU (at most 8, the module's worker pool). */
+export function wantedWasmThreads(): number {
+  const env = Number(process.env.NETSPROUT_THREADS);
+  const n = Number.isInteger(env) && env > 0 ? env : os.availableParallelism?.() ?? os.cpus().length;
+  return Math.max(1, Math.min(8, n));
+}
+
 async function tryWasm(): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   registerWasmTrainingKernels();
+  const threads = wantedWasmThreads();
+  let threadNote = '';
+  if (threads > 1) {
+    try {
+      await registerThreadedWasm(threads);
+      await activate('wasm');
+      unrefWasmWorkers();
+      wasmThreads = wasm.getThreadsCount();
+      return `XNNPACK, threaded SIMD build, ${wasmThreads} threads`;
+    } catch (e) {
+      unregisterThreadedWasm();
+      threadNote = `; the threaded build did not start (${firstLine(e)})`;
+    }
+  }
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   wasmThreads = wasm.getThreadsCount();
-  const threadNote = mt
-    ? `threaded SIMD build, ${wasmThreads} threads`
-    : `${simd ? 'SIMD' : 'plain'} build, 1 thread (TensorFlow.js ships no threaded WASM build for Node.js, tfjs#3830; the browser UI uses threads)`;
-  return `XNNPACK, ${threadNote}`;
+  return `XNNPACK, ${simd ? 'SIMD' : 'plain'} build, ${wasmThreads} thread${threads > 1 ? threadNote : ' (one CPU, or NETSPROUT_THREADS=1)'}`;
 }
 
 async function tryCpu(): Promise<string> {
@@ -109,7 +130,11 @@ export async function initBackend(override?: string): Promise<BackendChoice> {
   let chosen: BackendName | null = null;
   for (const name of BACKEND_NAMES) {
     if (chosen) {
-      statuses.push({ name, available: false, reason: `not tried: ${chosen} was chosen first` });
+      statuses.push(
+        name === 'cpu'
+          ? { name, available: true, reason: `pure JavaScript, always available; not used because ${chosen} was chosen first` }
+          : { name, available: false, reason: `not tried: ${chosen} was chosen first` },
+      );
       continue;
     }
     if (wanted && name !== wanted) {

@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend/ladder.js';
+import { globalAveragePool } from '../../engine/train/trainingOps.js';
+await initBackend('wasm');
+const x = tf.randomNormal([64, 7, 7, 128]);
+const time = (name: string, f: (x: tf.Tensor) => tf.Tensor) => { const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(f(t)))); for (let i = 0; i < 2; i++) tf.tidy(() => { g(x).dataSync(); }); const t = performance.now(); for (let i = 0; i < 10; i++) tf.tidy(() => { g(x).dataSync(); }); console.log(name, ((performance.now() - t) / 10).toFixed(3)); };
+time('matmul gap', globalAveragePool);
+time('mean', (t) => tf.mean(t, [1, 2]));
+time('avgpool', (t) => tf.reshape(tf.avgPool(t as tf.Tensor4D, [7, 7], [7, 7], 'valid'), [64, 128]));
+const p = tf.randomNormal([64, 28, 28, 32]);
+const time2 = (name: string, f: (x: tf.Tensor) => tf.Tensor) => { const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), 1))); for (let i = 0; i < 2; i++) tf.tidy(() => { g(p).dataSync(); }); const t = performance.now(); for (let i = 0; i < 5; i++) tf.tidy(() => { g(p).dataSync(); }); console.log(name, ((performance.now() - t) / 5).toFixed(3)); };
+time2('maxpool fwd+bwd', (t) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'));
+time2('relu fwd+bwd', (t) => tf.relu(t));

@@ -1,0 +1,15 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend/ladder.js';
+await initBackend('wasm');
+const x = tf.relu(tf.randomNormal([64, 28, 28, 32])) as tf.Tensor4D;
+const y = tf.maxPool(x, 2, 2, 'valid');
+const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
+const time = (name: string, f: () => tf.Tensor) => { for (let i = 0; i < 2; i++) tf.tidy(() => { f().dataSync(); }); const t = performance.now(); for (let i = 0; i < 10; i++) tf.tidy(() => { f().dataSync(); }); console.log(name, ((performance.now() - t) / 10).toFixed(2)); };
+time('MaxPoolGrad', () => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor);
+const comp = () => { const yUp = tf.image.resizeNearestNeighbor(y, [28, 28]); const mask = tf.cast(tf.equal(x, yUp), 'float32'); const cnt = tf.image.resizeNearestNeighbor(tf.avgPool(mask, 2, 2, 'valid'), [28, 28]); return tf.div(tf.mul(tf.image.resizeNearestNeighbor(dy, [28, 28]), mask), tf.mul(cnt, 4)); };
+time('composed', comp);
+time('resize only', () => tf.image.resizeNearestNeighbor(y, [28, 28]));
+time('equal', () => tf.equal(x, x));
+time('mul', () => tf.mul(x, x));
+const a = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
+console.log('max diff', tf.max(tf.abs(tf.sub(a, comp()))).dataSync()[0]);

@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend/ladder.js';
+import { referenceCnn } from '../../engine/graph/presets.js';
+import { GraphModel } from '../../engine/train/graphModel.js';
+await initBackend('wasm');
+const model = GraphModel.create(referenceCnn(), 0);
+const B = Number(process.env.B ?? 64); const x = tf.randomNormal([B, 28, 28, 1]);
+const y = tf.oneHot(tf.tensor1d(new Int32Array(B).map((_, i) => i % 10), 'int32'), 10);
+const vars = model.trainableVariables();
+const step = () => { const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true, logits: true })) as tf.Scalar, vars); value.dataSync(); tf.dispose([value, ...Object.values(grads)]); };
+for (let i = 0; i < 3; i++) step();
+let t = performance.now(); for (let i = 0; i < 10; i++) step(); console.log('step ms', (performance.now() - t) / 10, 'img/s', (B*10) / ((performance.now() - t) / 1000));
+t = performance.now(); for (let i = 0; i < 10; i++) tf.tidy(() => model.forward(x, { training: false }).dataSync()); console.log('fwd inference ms', (performance.now() - t) / 10);
+// per-kernel profile
+const prof = await tf.profile(() => { step(); });
+const agg = new Map<string, number>();
+for (const k of prof.kernels) agg.set(k.name, (agg.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log([...agg].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${k}: ${v.toFixed(1)}`).join('\n'));
+const prof2 = await tf.profile(() => { step(); });
+for (const k of prof2.kernels.filter((k) => (k.kernelTimeMs as number) > 1)) console.log(k.name, JSON.stringify(k.inputShapes), (k.kernelTimeMs as number).toFixed(1));

@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend/ladder.js';
+await initBackend('wasm');
+const n = 50176, c = 32;
+const x = tf.randomNormal([n, c]) as tf.Tensor2D;
+const r = tf.randomNormal([1, c]); const r1 = tf.randomNormal([c]); const onesc = tf.ones([1, c]);
+const time = (name: string, f: () => tf.Tensor) => { for (let i = 0; i < 2; i++) tf.tidy(() => f().dataSync()); const t = performance.now(); for (let i = 0; i < 10; i++) tf.tidy(() => f().dataSync()); console.log(name, ((performance.now() - t) / 10).toFixed(3)); };
+time('mul [1,c] randn', () => tf.mul(x, r));
+time('mul [c]', () => tf.mul(x, r1));
+time('mul ones[1,c] pre', () => tf.mul(x, onesc));
+time('mul ones created', () => tf.mul(x, tf.ones([1, c])));
+time('add [1,c]', () => tf.add(x, r));
+time('sub [1,c]', () => tf.sub(x, r));
+time('mul same', () => tf.mul(x, x));

@@ -1,0 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../engine/backend/ladder.js';
+await initBackend('wasm');
+const n = 50176, c = 32;
+const x = tf.randomNormal([n, c]) as tf.Tensor2D;
+let t = performance.now(); x.dataSync(); console.log('dataSync x', performance.now() - t);
+t = performance.now(); const y = tf.mul(x, x); console.log('mul', performance.now() - t);
+t = performance.now(); y.dataSync(); console.log('dataSync y', performance.now() - t);
+t = performance.now(); const z = tf.relu(x); console.log('relu', performance.now() - t); t = performance.now(); z.dataSync(); console.log('dataSync z', performance.now() - t);
+t = performance.now(); await z.data(); console.log('data z', performance.now() - t);

@@ -1,0 +1,15 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+const require = createRequire(import.meta.url);
+const wasmOut = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'));
+const mainScript = path.join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js');
+const factory = require(mainScript);
+const m = await factory({ locateFile: (f: string) => (f.endsWith('.worker.js') ? '/tmp/netsprout-tfjs-wasm-4.22.0-0.worker.cjs' : path.join(wasmOut, f)), mainScriptUrlOrBlob: mainScript });
+console.log('unused', m.PThread.unusedWorkers.length, 'running', m.PThread.runningWorkers.length);
+const init = m.cwrap('init_with_threads_count', null, ['number']);
+const get = m.cwrap('get_threads_count', 'number', []);
+init(2);
+console.log('threads', get(), 'unused', m.PThread.unusedWorkers.length, 'running', m.PThread.runningWorkers.length);
+await new Promise((r) => setTimeout(r, 500));
+console.log('threads later', get(), 'running', m.PThread.runningWorkers.length);
+process.exit(0);

@@ -1,0 +1,54 @@
+/** The `netsprout` command line. Each command lives in its own module; this file only wires them. */
+import { Command, CommanderError } from 'commander';
+import { backendsCommand } from './backendsCommand.js';
+import { reportError } from './output.js';
+import { trainCommand } from './trainCommand.js';
+
+const program = new Command();
+program.name('netsprout').description('Grow a custom neural network for your own data, on your own machine.').exitOverride();
+
+const wantsJson = process.argv.includes('--json');
+async function run(action: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (e) {
+    process.exitCode = reportError(e, wantsJson);
+  }
+}
+
+program
+  .command('backends')
+  .description('List the compute backends, whether each loads here and why, and the one NetSprout uses.')
+  .option('--backend <name>', 'only try this backend (tfjs-node-gpu, tfjs-node, wasm, cpu); also NETSPROUT_BACKEND')
+  .option('--json', 'print one JSON object')
+  .action((opts) => run(() => backendsCommand(opts)));
+
+program
+  .command('train')
+  .description('Train one architecture on a dataset and report loss, accuracy and time.')
+  .requiredOption('--data <folder>', 'a folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], optional t10k-*)')
+  .requiredOption('--arch <graph.json|preset>', 'an architecture file, or a preset: reference-cnn, small-cnn, mlp')
+  .option('--epochs <n>', 'epochs', '1')
+  .option('--batch-size <n>', 'batch size', '64')
+  .option('--optimizer <name>', 'sgd (momentum, SGDR) or adam', 'sgd')
+  .option('--lr <rate>', 'starting learning rate (annealed to 0 by cosine)')
+  .option('--limit <n>', 'use at most this many training images')
+  .option('--val-fraction <f>', 'share of the training images held out for validation', '0.1')
+  .option('--backend <name>', 'compute backend (tfjs-node-gpu, tfjs-node, wasm, cpu); also NETSPROUT_BACKEND')
+  .option('--seed <n>', 'random seed', '0')
+  .option('--save <folder>', 'save the trained weights (checkpoint) to this folder')
+  .option('--json', 'print one JSON object per line; the last line is the summary')
+  .action((opts) => run(() => trainCommand(opts)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.exitCode !== 0 && !['commander.helpDisplayed', 'commander.version'].includes(e.code)) {
+      process.stderr.write('  Run `netsprout --help` to see the commands and their options.\n');
+    }
+    process.exitCode = e.exitCode;
+  } else {
+    process.exitCode = reportError(e, wantsJson);
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Trains a GraphModel on data held in tensors: mini-batch SGD with momentum (or Adam) under an SGDR schedule,
+ * weight decay, optional early stopping, progress events, and cancellation between batches.
+ * The same seed on the same backend gives the same weights; no tensor outlives its batch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from './graphModel.js';
+import { adam, sgd, type Optimizer } from './optimizers.js';
+import { makeRandom, type SeededRandom } from './seededRandom.js';
+import { sgdrLearningRate } from './sgdrSchedule.js';
+
+export interface TensorData {
+  /** All samples: float32 [N, ...] (images, tables) or int32 [N, L] (token ids). */
+  x: tf.Tensor;
+  /** Class index of every sample. */
+  y: Int32Array;
+  numClasses: number;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam';
+  lrStart: number;
+  lrEnd: number;
+  restartEpochs?: number;
+  restartMultiplier?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  seed?: number;
+  /** Stop when validation accuracy has not improved by minDelta for `patience` epochs. */
+  earlyStopping?: { patience: number; minDelta?: number; restoreBest?: boolean };
+  /** Per-class loss weights (class balance). */
+  classWeights?: number[];
+  /** Train on at most this many batches per epoch (benchmarks). */
+  maxBatchesPerEpoch?: number;
+  /** A batch transform applied in training only (augmentation); must not keep its input. */
+  augment?: (batch: tf.Tensor, rng: SeededRandom) => tf.Tensor;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (e: EpochResult) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainProgress {
+  phase: 'train';
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  learningRate: number;
+  samplesPerSec: number;
+  etaSeconds: number;
+}
+
+export interface EpochResult {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  epochs: EpochResult[];
+  stoppedEarly: boolean;
+  cancelled: boolean;
+  seconds: number;
+  samplesSeen: number;
+  samplesPerSec: number;
+  /** Epoch whose weights the model holds at the end (differs from the last with restoreBest). */
+  bestEpoch: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  predictions: Int32Array;
+  count: number;
+}
+
+function makeOptimizer(config: TrainConfig): Optimizer {
+  const weightDecay = config.weightDecay ?? (config.optimizer === 'sgd' ? 5e-4 : 0);
+  return config.optimizer === 'adam'
+    ? adam({ beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay })
+    : sgd({ momentum: config.momentum ?? 0.9, nesterov: config.nesterov ?? true, weightDecay });
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Loss, accuracy and predicted classes in inference mode, in batches. */
+export async function evaluate(model: GraphModel, data: TensorData, batchSize = 256): Promise<Evaluation> {
+  const n = data.y.length;
+  const predictions = new Int32Array(n);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const [loss, pred] = tf.tidy(() => {
+      const xb = tf.slice(data.x, start, end - start);
+      const yb = tf.tensor1d(data.y.subarray(start, end), 'int32');
+      const logits = model.forward(xb, { training: false, logits: true });
+      const l = tf.losses.softmaxCrossEntropy(tf.oneHot(yb, data.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+      return [l.dataSync()[0], tf.argMax(logits, 1).dataSync() as Int32Array];
+    });
+    lossSum += loss;
+    predictions.set(pred, start);
+    for (let i = start; i < end; i++) if (pred[i - start] === data.y[i]) correct++;
+    await nextTurn();
+  }
+  return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, predictions, count: n };
+}
+
+export async function train(model: GraphModel, trainData: TensorData, config: TrainConfig, valData?: TensorData): Promise<TrainResult> {
+  const rng = makeRandom(config.seed ?? 0);
+  const n = trainData.y.length;
+  const batchSize = Math.min(config.batchSize, n);
+  const fullBatches = Math.ceil(n / batchSize);
+  const batches = Math.min(fullBatches, config.maxBatchesPerEpoch ?? fullBatches);
+  const totalSteps = batches * config.epochs;
+  const optimizer = makeOptimizer(config);
+  const vars = model.trainableVariables();
+  const decayed = new Set(model.decayedVariables());
+  const classWeights = config.classWeights ? tf.tensor1d(config.classWeights) : null;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const result: TrainResult = { epochs: [], stoppedEarly: false, cancelled: false, seconds: 0, samplesSeen: 0, samplesPerSec: 0, bestEpoch: 0 };
+  const t0 = performance.now();
+  let best = -Infinity;
+  let bestWeights: Map<string, Float32Array[]> | null = null;
+  let sinceBest = 0;
+  let step = 0;
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const te = performance.now();
+      rng.shuffle(order);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (config.signal?.aborted) {
+          result.cancelled = true;
+          break;
+        }
+        const start = b * batchSize;
+        const idx = order.subarray(start, Math.min(n, start + batchSize));
+        const lr = sgdrLearningRate(config, step, batches, totalSteps);
+        const dropoutSeed = rng.seed();
+        let correctT: tf.Tensor | null = null;
+        const xb0 = tf.tidy(() => tf.gather(trainData.x, tf.tensor1d(idx, 'int32')));
+        const xb = config.augment ? config.augment(xb0, rng) : xb0;
+        const yb = tf.tensor1d(Int32Array.from(idx, (i) => trainData.y[i]), 'int32');
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = model.forward(xb, { training: true, logits: true, dropoutSeed });
+          correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
+          const onehot = tf.oneHot(yb, trainData.numClasses);
+          const weights = classWeights ? tf.gather(classWeights, yb) : undefined;
+          return tf.losses.softmaxCrossEntropy(onehot, logits, weights) as tf.Scalar;
+        }, vars);
+        optimizer.apply(vars, grads, lr, decayed);
+        const lossValue = value.dataSync()[0];
+        correct += (correctT as unknown as tf.Tensor).dataSync()[0];
+        tf.dispose([value, correctT as unknown as tf.Tensor, xb, yb, ...Object.values(grads)]);
+        if (xb0 !== xb) xb0.dispose();
+        lossSum += lossValue * idx.length;
+        seen += idx.length;
+        step++;
+        result.samplesSeen += idx.length;
+        if (!Number.isFinite(lossValue)) throw new Error(`Training diverged: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}.`);
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = result.samplesSeen / Math.max(elapsed, 1e-9);
+        config.onProgress?.({
+          phase: 'train',
+          epoch,
+          epochs: config.epochs,
+          batch: b + 1,
+          batches,
+          loss: lossValue,
+          learningRate: lr,
+          samplesPerSec: rate,
+          etaSeconds: ((totalSteps - step) * batchSize) / Math.max(rate, 1e-9),
+        });
+        await nextTurn();
+      }
+      if (result.cancelled) break;
+      const epochResult: EpochResult = {
+        epoch,
+        trainLoss: seen ? lossSum / seen : 0,
+        trainAccuracy: seen ? correct / seen : 0,
+        seconds: (performance.now() - te) / 1000,
+      };
+      if (valData) {
+        const ev = await evaluate(model, valData, Math.max(batchSize, 256));
+        epochResult.valLoss = ev.loss;
+        epochResult.valAccuracy = ev.accuracy;
+      }
+      result.epochs.push(epochResult);
+      result.bestEpoch = epoch;
+      config.onEpoch?.(epochResult);
+      const es = config.earlyStopping;
+      if (es && epochResult.valAccuracy !== undefined) {
+        if (epochResult.valAccuracy > best + (es.minDelta ?? 0)) {
+          best = epochResult.valAccuracy;
+          sinceBest = 0;
+          if (es.restoreBest) {
+            bestWeights = new Map([...model.allWeights()].map(([id, ws]) => [id, ws.map((w) => w.data.slice())]));
+            result.bestEpoch = epoch;
+          }
+        } else if (++sinceBest >= es.patience) {
+          result.stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    if (bestWeights && config.earlyStopping?.restoreBest) {
+      for (const [id, arrays] of bestWeights) model.setLayerWeights(id, arrays);
+      result.bestEpoch = result.epochs.reduce((a, e) => ((e.valAccuracy ?? -1) > (a.valAccuracy ?? -1) ? e : a)).epoch;
+    }
+  } finally {
+    optimizer.dispose();
+    classWeights?.dispose();
+  }
+  result.seconds = (performance.now() - t0) / 1000;
+  result.samplesPerSec = result.samplesSeen / Math.max(result.seconds, 1e-9);
+  return result;
+}
