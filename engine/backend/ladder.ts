@@ -29,6 +29,9 @@ export interface BackendChoice {
   backends: BackendStatus[];
 }
 
+// Production mode: no debug checks, and no console banner suggesting tfjs-node (the ladder reports backends itself).
+tf.env().set('PROD', true);
+
 /** tf.setBackend() hides the error of a failing factory; this surfaces it. */
 async function activate(tfjsName: string): Promise<void> {
   const original = console.warn;

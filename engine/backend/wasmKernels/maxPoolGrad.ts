@@ -6,18 +6,21 @@
  */
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 
-interface WasmHeapBackend extends KernelBackend {
+export interface WasmHeapBackend extends KernelBackend {
   wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32' | 'bool'): TensorInfo;
 }
 
-/** A float32 view of a tensor in the WASM heap, made after any allocation that could have grown the heap. */
-export function heapView(backend: KernelBackend, t: TensorInfo): Float32Array {
+/** A typed view of a tensor in the WASM heap; make it after any allocation, which may grow the heap. */
+export function heapView(backend: KernelBackend, t: TensorInfo, dtype: string = 'float32'): Float32Array {
   const b = backend as WasmHeapBackend;
   const buffer = b.wasm.wasmMemory?.buffer ?? b.wasm.HEAPU8.buffer;
   const size = t.shape.reduce((a, c) => a * c, 1);
-  return new Float32Array(buffer, b.dataIdMap.get(t.dataId).memoryOffset, size);
+  const offset = b.dataIdMap.get(t.dataId).memoryOffset;
+  if (dtype === 'int32') return new Int32Array(buffer, offset, size) as unknown as Float32Array;
+  if (dtype === 'bool') return new Uint8Array(buffer, offset, size) as unknown as Float32Array;
+  return new Float32Array(buffer, offset, size);
 }
 
 export function maxPoolGrad(backend: KernelBackend, dy: TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
@@ -32,30 +35,37 @@ export function maxPoolGrad(backend: KernelBackend, dy: TensorInfo, x: TensorInf
   const fw = info.effectiveFilterWidth;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  // Offsets (in pixels) of the valid window positions of one output position, rebuilt per position.
+  const offsets = new Int32Array(Math.ceil(fh / dilationHeight) * Math.ceil(fw / dilationWidth));
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < outHeight; oy++) {
       const y0 = oy * strideHeight - top;
       for (let ox = 0; ox < outWidth; ox++) {
         const x0 = ox * strideWidth - left;
+        let count = 0;
+        for (let i = 0; i < fh; i += dilationHeight) {
+          const yy = y0 + i;
+          if (yy < 0 || yy >= inH) continue;
+          for (let j = 0; j < fw; j += dilationWidth) {
+            const xx = x0 + j;
+            if (xx >= 0 && xx < inW) offsets[count++] = ((b * inH + yy) * inW + xx) * channels;
+          }
+        }
+        if (count === 0) continue;
         const dyBase = ((b * outHeight + oy) * outWidth + ox) * channels;
+        const first = offsets[0];
         for (let c = 0; c < channels; c++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let i = 0; i < fh; i += dilationHeight) {
-            const yy = y0 + i;
-            if (yy < 0 || yy >= inH) continue;
-            for (let j = 0; j < fw; j += dilationWidth) {
-              const xx = x0 + j;
-              if (xx < 0 || xx >= inW) continue;
-              const idx = ((b * inH + yy) * inW + xx) * channels + c;
-              const v = xv[idx];
-              if (v > best || at < 0) {
-                best = v;
-                at = idx;
-              }
+          let at = first + c;
+          let best = xv[at];
+          for (let k = 1; k < count; k++) {
+            const idx = offsets[k] + c;
+            const v = xv[idx];
+            if (v > best) {
+              best = v;
+              at = idx;
             }
           }
-          if (at >= 0) dx[at] += dyv[dyBase + c];
+          dx[at] += dyv[dyBase + c];
         }
       }
     }
