@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { quadrantImages } from '../helpers/syntheticData.js';
+
+const BIN = path.resolve('bin/netsprout.mjs');
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function idx(shape: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * shape.length);
+  header[2] = 0x08;
+  header[3] = shape.length;
+  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
+/** An IDX folder of 12×12 quadrant images (train and t10k), gzipped like the published files. */
+async function idxFolder(n: number): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-idx-'));
+  for (const [prefix, count, seed] of [['train', n, 1], ['t10k', 100, 2]] as const) {
+    const d = quadrantImages(count, 12, seed);
+    const bytes = Uint8Array.from(d.x, (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60))));
+    await writeFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([count, 12, 12], bytes)));
+    await writeFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([count], Uint8Array.from(d.y))));
+  }
+  return dir;
+}
+
+describe('netsprout CLI', () => {
+  it('backends --json lists the ladder and the chosen backend on the last line', async () => {
+    const r = await run(['backends', '--json']);
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last.chosen).toBe('wasm');
+    expect(last.backends.map((b: { name: string }) => b.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    for (const b of last.backends) expect(typeof b.reason).toBe('string');
+    expect(last.backends.find((b: { name: string }) => b.name === 'wasm').available).toBe(true);
+  });
+
+  it('backends honours --backend and NETSPROUT_BACKEND', async () => {
+    const flag = JSON.parse((await run(['backends', '--json', '--backend', 'cpu'])).stdout.trim().split('\n').pop()!);
+    expect(flag.chosen).toBe('cpu');
+    const env = JSON.parse((await run(['backends', '--json'], { NETSPROUT_BACKEND: 'cpu' })).stdout.trim().split('\n').pop()!);
+    expect(env.chosen).toBe('cpu');
+    const bad = await run(['backends', '--backend', 'tpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Unknown compute backend "tpu"');
+    expect(bad.stderr).toContain('How to fix');
+  });
+
+  it('train --json trains, reports loss, accuracy and time, and saves a checkpoint', async () => {
+    const data = await idxFolder(400);
+    const save = path.join(data, 'ckpt');
+    const r = await run(['train', '--data', data, '--arch', 'small-cnn', '--epochs', '3', '--batch-size', '32', '--json', '--save', save]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: 'start', backend: 'wasm', train: 360, validation: 40 });
+    expect(lines.filter((l) => l.event === 'epoch')).toHaveLength(3);
+    const summary = lines.pop();
+    expect(summary).toMatchObject({ backend: 'wasm', epochs: 3, cancelled: false, checkpoint: save });
+    expect(summary.testAccuracy).toBeGreaterThan(0.8);
+    expect(summary.seconds).toBeGreaterThan(0);
+    expect(summary.samplesPerSec).toBeGreaterThan(0);
+    expect(existsSync(path.join(save, 'weights.bin'))).toBe(true);
+  });
+
+  it('train takes an architecture file', async () => {
+    const data = await idxFolder(64);
+    const arch = path.join(data, 'graph.json');
+    const { smallCnn } = await import('../../engine/graph/presets.js');
+    await writeFile(arch, JSON.stringify(smallCnn([12, 12, 1], 4)));
+    const r = await run(['train', '--data', data, '--arch', arch, '--epochs', '1', '--json']);
+    expect(r.code).toBe(0);
+    // conv 3·3·1·16 + BN 4·16 + conv 3·3·16·32 + BN 4·32 + dense 32·4 + 4
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).params).toBe(144 + 64 + 4608 + 128 + 132);
+  });
+
+  it('says what is wrong, where, and how to fix it, without a stack trace', async () => {
+    const missing = await run(['train', '--data', '/nonexistent/folder', '--arch', 'reference-cnn']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('The data folder /nonexistent/folder does not exist.');
+    expect(missing.stderr).toContain('How to fix:');
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const data = await idxFolder(32);
+    const badArch = await run(['train', '--data', data, '--arch', 'resnet-9000', '--json']);
+    expect(badArch.code).toBe(2);
+    expect(JSON.parse(badArch.stdout.trim()).error.code).toBe('ARCH_UNKNOWN_PRESET');
+    const badEpochs = await run(['train', '--data', data, '--arch', 'small-cnn', '--epochs', 'many']);
+    expect(badEpochs.code).toBe(2);
+    expect(badEpochs.stderr).toContain('--epochs must be a positive whole number, got "many"');
+    const corrupt = path.join(data, 'train-images-idx3-ubyte.gz');
+    await writeFile(corrupt, Buffer.from([0x1f, 0x8b, 1, 2, 3]));
+    const r = await run(['train', '--data', data, '--arch', 'small-cnn']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('train-images-idx3-ubyte.gz is a damaged gzip file');
+  });
+});
