@@ -74,7 +74,8 @@ export class GraphBuilder {
     return this.add('dense', { units, useBias, activation }, [x]);
   }
 
-  batchNorm(x: string, epsilon = 1e-3, momentum = 0.99): string {
+  /** Momentum 0.9 (PyTorch's 0.1): moving statistics settle within the few hundred steps of a short training. */
+  batchNorm(x: string, epsilon = 1e-3, momentum = 0.9): string {
     return this.add('batchNorm', { epsilon, momentum }, [x]);
   }
 

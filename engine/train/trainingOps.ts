@@ -29,7 +29,7 @@ export function batchNormTraining(
   const n = x.size / c;
   let mean!: tf.Tensor1D;
   let variance!: tf.Tensor1D;
-  const op = tf.customGrad((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  const forward = (xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const x2 = tf.reshape(xIn, [n, c]) as tf.Tensor2D;
     const mu = meanRows(x2);
     const xc = tf.sub(x2, mu);
@@ -52,7 +52,8 @@ export function batchNormTraining(
         return [dx, tf.reshape(tf.mul(meanDyXhat, n), [c]), tf.reshape(tf.mul(meanDy, n), [c])];
       },
     };
-  });
+  };
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
   const y = op(x, gamma, beta);
   return { y, mean, variance };
 }

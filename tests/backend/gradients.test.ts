@@ -81,12 +81,16 @@ describe('full gradients, wasm against cpu', () => {
       [[1, 6, 6, 4], 3, 1, 'valid'],
     ] as const) {
       // Rounded and rectified values, so windows contain ties.
-      const x = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.max(0, Math.round(rng.normal() * 2)));
+      const x = Float32Array.from({ length: (shape as readonly number[]).reduce((a, b) => a * b, 1) }, () => Math.max(0, Math.round(rng.normal() * 2)));
       const run = async (backend: 'wasm' | 'cpu') => {
         await useBackend(backend);
         return tf.tidy(() => {
-          const xt = tf.tensor4d(x, [...shape]);
-          const g = tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(t, size, stride, pad), tf.range(1, 1 + tf.maxPool(t, size, stride, pad).size).reshape(tf.maxPool(t, size, stride, pad).shape))));
+          const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
+          // A distinct weight per output position, so a gradient sent to the wrong input shows.
+          const g = tf.grad((t: tf.Tensor) => {
+            const y = tf.maxPool(t as tf.Tensor4D, size, stride, pad);
+            return tf.sum(tf.mul(y, tf.reshape(tf.range(1, 1 + y.size), y.shape)));
+          });
           return g(xt).dataSync() as Float32Array;
         });
       };

@@ -95,9 +95,9 @@ describe('WASM training kernels match the cpu backend', () => {
     const label = `x=${c.x} k=${c.k} strides=${c.strides} pad=${JSON.stringify(c.pad)}`;
     it(`Conv2DBackpropFilter and Conv2DBackpropInput, ${label}`, async () => {
       await useBackend('cpu');
-      const filterShape = [c.k[0], c.k[1], c.x[3], c.o];
-      const yShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x as unknown as number[]) as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, c.strides as [number, number], c.pad as 'same').shape);
-      const x = randn(size(c.x as unknown as number[]));
+      const filterShape: number[] = [c.k[0], c.k[1], c.x[3], c.o];
+      const yShape = tf.tidy(() => tf.conv2d((tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D), (tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D), c.strides as [number, number], c.pad as 'same').shape);
+      const x = randn(size([...c.x]));
       const dy = randn(size(yShape));
       const w = randn(size(filterShape));
       const fAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape };
@@ -134,11 +134,11 @@ describe('WASM training kernels match the cpu backend', () => {
     const label = `x=${c.x} k=${c.k} m=${c.m} strides=${c.strides} dilations=${c.dil} pad=${JSON.stringify(c.pad)}`;
     it(`DepthwiseConv2dNativeBackpropFilter and ...BackpropInput, ${label}`, async () => {
       await useBackend('cpu');
-      const filterShape = [c.k[0], c.k[1], c.x[3], c.m];
+      const filterShape: number[] = [c.k[0], c.k[1], c.x[3], c.m];
       const yShape = tf.tidy(
-        () => tf.depthwiseConv2d(tf.zeros(c.x as unknown as number[]) as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, c.strides, c.pad as 'same', 'NHWC', c.dil).shape,
+        () => tf.depthwiseConv2d((tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D), (tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D), c.strides, c.pad as 'same', 'NHWC', c.dil).shape,
       );
-      const x = randn(size(c.x as unknown as number[]));
+      const x = randn(size([...c.x]));
       const dy = randn(size(yShape));
       const w = randn(size(filterShape));
       const fAttrs = { strides: c.strides, pad: c.pad, dilations: c.dil, filterShape };

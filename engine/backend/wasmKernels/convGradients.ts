@@ -14,8 +14,10 @@
  * over [1, H, W, c·b] with a [oh, ow, c·b, m] filter and sums over b; the input gradient runs a depthwise
  * convolution with the flipped filter and sums over the channel multiplier.
  */
-import { backend_util, type Conv2DInfo, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelRunner } from './kernelRunner.js';
+
+type Conv2DInfo = backend_util.Conv2DInfo;
 
 function stridesDilations(info: Conv2DInfo): { sh: number; sw: number; dh: number; dw: number } {
   return { sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth };
