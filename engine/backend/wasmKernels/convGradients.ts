@@ -39,6 +39,9 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
     [left, needW - left - info.inWidth],
     [0, 0],
   ]);
+  if (info.inChannels <= FEW_INPUT_CHANNELS && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
+    return conv2dFilterGradientPackingX(r, x, dy, info);
+  }
   const dyT = r.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, o]
   let g: TensorInfo;
   if ((sh === 1 && sw === 1) || (dh === 1 && dw === 1)) {
@@ -48,6 +51,37 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
     g = conv2dFilterGradientByTaps(r, xPad, dyT, info);
   }
   return r.transpose(g, [1, 2, 0, 3]); // [kh, kw, c, o]
+}
+
+/** At most this many input channels (a network's first layer), the filter gradient packs x rather than dy. */
+const FEW_INPUT_CHANNELS = 4;
+
+/**
+ * The same correlation with the roles of x and dy exchanged, for stride 1 and dilation 1: XNNPACK packs its filter
+ * operand on every call, and for a first layer x is far smaller than dy. With dy as the input [o, oh, ow, b] padded
+ * by k−1 on each side and xpad as the filter [H', W', b, c], a valid convolution gives out[o, k−1−i, k−1−j, c] =
+ * dW[i, j, c, o]; the result is flipped spatially and transposed back.
+ */
+function conv2dFilterGradientPackingX(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const { top, left } = info.padInfo;
+  const needH = info.outHeight + kh - 1;
+  const needW = info.outWidth + kw - 1;
+  const xPad = r.padOrCrop(x, [
+    [0, 0],
+    [top, needH - top - info.inHeight],
+    [left, needW - left - info.inWidth],
+    [0, 0],
+  ]);
+  const filter = r.transpose(xPad, [1, 2, 0, 3]); // [H', W', b, c]
+  const input = r.padOrCrop(r.transpose(dy, [3, 1, 2, 0]), [
+    [0, 0],
+    [kh - 1, kh - 1],
+    [kw - 1, kw - 1],
+    [0, 0],
+  ]); // [o, oh + 2(kh−1), ow + 2(kw−1), b]
+  const g = r.run('Conv2D', { x: input, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] }); // [o, kh, kw, c]
+  return r.transpose(r.reverse(g, [1, 2]), [1, 2, 3, 0]);
 }
 
 /** Fallback when stride and dilation are both > 1: kh·kw strided convolutions of size 1 in the kernel. */

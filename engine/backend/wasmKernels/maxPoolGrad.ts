@@ -23,13 +23,59 @@ export function heapView(backend: KernelBackend, t: TensorInfo, dtype: string = 
   return new Float32Array(buffer, offset, size);
 }
 
+/** The common 2×2, stride-2 pooling that tiles the input exactly: every input pixel is written once. */
+function maxPoolGrad2x2(dx: Float32Array, xv: Float32Array, dyv: Float32Array, batch: number, oh: number, ow: number, channels: number): void {
+  const rowStride = 2 * ow * channels;
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const p00 = ((b * 2 * oh + 2 * oy) * 2 * ow + 2 * ox) * channels;
+        const p01 = p00 + channels;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + channels;
+        const g0 = ((b * oh + oy) * ow + ox) * channels;
+        for (let c = 0; c < channels; c++) {
+          const a = xv[p00 + c];
+          const bb = xv[p01 + c];
+          const cc = xv[p10 + c];
+          const d = xv[p11 + c];
+          let k = 0;
+          let m = a;
+          if (bb > m) {
+            m = bb;
+            k = 1;
+          }
+          if (cc > m) {
+            m = cc;
+            k = 2;
+          }
+          if (d > m) k = 3;
+          const g = dyv[g0 + c];
+          dx[p00 + c] = k === 0 ? g : 0;
+          dx[p01 + c] = k === 1 ? g : 0;
+          dx[p10 + c] = k === 2 ? g : 0;
+          dx[p11 + c] = k === 3 ? g : 0;
+        }
+      }
+    }
+  }
+}
+
 export function maxPoolGrad(backend: KernelBackend, dy: TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const out = (backend as WasmHeapBackend).makeOutput(x.shape, 'float32');
   const dx = heapView(backend, out);
   const xv = heapView(backend, x);
   const dyv = heapView(backend, dy);
-  dx.fill(0);
   const [batch, inH, inW, channels] = x.shape;
+  if (
+    info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    inH === 2 * info.outHeight && inW === 2 * info.outWidth
+  ) {
+    maxPoolGrad2x2(dx, xv, dyv, batch, info.outHeight, info.outWidth, channels);
+    return out;
+  }
+  dx.fill(0);
   const { outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const fh = info.effectiveFilterHeight;
   const fw = info.effectiveFilterWidth;
