@@ -22,7 +22,7 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const batchSize = Number(args[args.indexOf('--batch-size') + 1]) || 64;
 const count = Number(args[args.indexOf('--images') + 1]) || 5000;
-const cpuImages = 5 * batchSize;
+const cpuImages = 3 * batchSize;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function throughput(data: TensorData, images: number): Promise<number> {
