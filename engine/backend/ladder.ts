@@ -159,14 +159,10 @@ export async function initBackend(override?: string): Promise<BackendChoice> {
   current = {
     chosen,
     tfjsName: STEPS[chosen].tfjsName,
-    threads: chosen === 'wasm' ? wasmThreads : chosen === 'cpu' ? 1 : navigatorThreads(),
+    threads: chosen === 'wasm' ? wasmThreads : chosen === 'cpu' ? 1 : os.cpus().length,
     backends: statuses,
   };
   return current;
-}
-
-function navigatorThreads(): number {
-  return typeof navigator !== 'undefined' && navigator.hardwareConcurrency ? navigator.hardwareConcurrency : 1;
 }
 
 /** Switches to another backend in the same process (used by tests and benchmarks to compare backends). */

@@ -8,7 +8,7 @@
  * file in the temporary folder, and the backend is registered as 'wasm' over the package's own registration, so
  * every WASM kernel, including NetSprout's training kernels, runs on it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,7 +46,7 @@ function workerScriptPath(wasmOut: string): string {
   if (!existsSync(file) || readFileSync(file, 'utf8') !== wasmWorkerContents) {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, wasmWorkerContents);
-    require('node:fs').renameSync(tmp, file);
+    renameSync(tmp, file);
   }
   return file;
 }

@@ -147,21 +147,21 @@ export async function train(model: GraphModel, trainData: TensorData, config: Tr
         const idx = order.subarray(start, Math.min(n, start + batchSize));
         const lr = sgdrLearningRate(config, step, batches, totalSteps);
         const dropoutSeed = rng.seed();
-        let correctT: tf.Tensor | null = null;
+        const kept: { correct?: tf.Tensor } = {};
         const xb0 = tf.tidy(() => tf.gather(trainData.x, tf.tensor1d(idx, 'int32')));
         const xb = config.augment ? config.augment(xb0, rng) : xb0;
         const yb = tf.tensor1d(Int32Array.from(idx, (i) => trainData.y[i]), 'int32');
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.forward(xb, { training: true, logits: true, dropoutSeed });
-          correctT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
+          kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
           const onehot = tf.oneHot(yb, trainData.numClasses);
           const weights = classWeights ? tf.gather(classWeights, yb) : undefined;
           return tf.losses.softmaxCrossEntropy(onehot, logits, weights) as tf.Scalar;
         }, vars);
         optimizer.apply(vars, grads, lr, decayed);
         const lossValue = value.dataSync()[0];
-        correct += (correctT as unknown as tf.Tensor).dataSync()[0];
-        tf.dispose([value, correctT as unknown as tf.Tensor, xb, yb, ...Object.values(grads)]);
+        correct += kept.correct!.dataSync()[0];
+        tf.dispose([value, kept.correct!, xb, yb, ...Object.values(grads)]);
         if (xb0 !== xb) xb0.dispose();
         lossSum += lossValue * idx.length;
         seen += idx.length;

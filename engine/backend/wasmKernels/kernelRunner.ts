@@ -64,10 +64,15 @@ export class KernelRunner {
 
   /** Hands `keep` to the caller and frees every other intermediate. */
   finish(keep: TensorInfo): TensorInfo {
+    this.disposeAll(keep);
+    return keep;
+  }
+
+  /** Frees every intermediate (but `except`), e.g. after a failure. */
+  disposeAll(except?: TensorInfo): void {
     for (const t of this.intermediates) {
-      if (t !== keep) this.backend.disposeData(t.dataId);
+      if (t !== except) this.backend.disposeData(t.dataId);
     }
     this.intermediates.length = 0;
-    return keep;
   }
 }

@@ -39,7 +39,7 @@ function kernel(
       try {
         return r.finish(body(r, inputs as Record<string, TensorInfo>, attrs as Attrs));
       } catch (e) {
-        r.finish({ dataId: {}, shape: [], dtype: 'float32' });
+        r.disposeAll();
         throw e;
       }
     },
