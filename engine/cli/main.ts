@@ -1,6 +1,7 @@
 /** The `netsprout` command line. Each command lives in its own module; this file only wires them. */
 import { Command, CommanderError } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
+import { inspectCommand } from './inspectCommand.js';
 import { reportError } from './output.js';
 import { trainCommand } from './trainCommand.js';
 
@@ -24,9 +25,18 @@ program
   .action((opts) => run(() => backendsCommand(opts)));
 
 program
+  .command('inspect <path>')
+  .description('Check a dataset: its kind, classes and counts, sizes, and every problem found, with how to fix it.')
+  .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
+  .option('--json', 'print one JSON object with the summary and the findings')
+  .action((p, opts) => run(() => inspectCommand(p, opts)));
+
+program
   .command('train')
   .description('Train one architecture on a dataset and report loss, accuracy and time.')
-  .requiredOption('--data <folder>', 'a folder of IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], optional t10k-*)')
+  .requiredOption('--data <path>', 'an image folder (one sub-folder per class, optionally inside train/ and test/) or a folder of IDX files')
+  .option('--kind <kind>', 'override the detected kind: images, idx')
+  .option('--class-weights', 'weight the loss by inverse class frequency (offered by inspect when classes are unbalanced)')
   .requiredOption('--arch <graph.json|preset>', 'an architecture file, or a preset: reference-cnn, small-cnn, mlp')
   .option('--epochs <n>', 'epochs', '1')
   .option('--batch-size <n>', 'batch size', '64')

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import { SingleBar } from 'cli-progress';
 import { initBackend } from '../backend/ladder.js';
-import { loadIdxFolder } from '../data/idx.js';
-import { idxToTensorData, pixelStats } from '../data/idxTensors.js';
+import { DATA_KINDS, type DataKind } from '../data/detectKind.js';
+import { disposePrepared, prepareData } from '../data/prepareData.js';
 import { NetSproutError } from '../errors.js';
 import { graphMetrics } from '../graph/metrics.js';
 import { presetGraph } from '../graph/presets.js';
@@ -12,7 +11,6 @@ import { graphFromJSON } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { saveModelCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
-import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train } from '../train/trainer.js';
 import { formatDuration, printJson } from './output.js';
 
@@ -28,7 +26,14 @@ export interface TrainCommandOptions {
   limit?: string;
   valFraction?: string;
   save?: string;
+  kind?: string;
+  classWeights?: boolean;
   json?: boolean;
+}
+
+export function parseKind(value: string): DataKind {
+  if ((DATA_KINDS as readonly string[]).includes(value)) return value as DataKind;
+  throw new NetSproutError('CLI_BAD_OPTION', `--kind must be one of ${DATA_KINDS.join(', ')}, got "${value}".`, 'Leave --kind out to let NetSprout detect it.');
 }
 
 function positiveInt(value: string | undefined, name: string, fallback: number): number {
@@ -55,26 +60,35 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new NetSproutError('CLI_BAD_OPTION', `--optimizer must be sgd or adam, got "${opts.optimizer}".`, 'Use --optimizer sgd or --optimizer adam.');
   const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
   const backend = await initBackend(opts.backend);
-  const dataset = await loadIdxFolder(opts.data);
-  const { train: split } = dataset;
-  const classes = Math.max(...split.labels) + 1;
-  const rng = makeRandom(seed);
-  const all = rng.shuffle(Array.from({ length: split.count }, (_, i) => i)) as number[];
-  const limit = Math.min(split.count, positiveInt(opts.limit, 'limit', split.count));
-  const valCount = Math.max(1, Math.round(limit * Number(opts.valFraction ?? 0.1)));
-  const valIdx = all.slice(0, valCount);
-  const trainIdx = all.slice(valCount, limit);
-  const norm = pixelStats(split, trainIdx);
-  const trainData = idxToTensorData(split, trainIdx, norm, classes);
-  const valData = idxToTensorData(split, valIdx, norm, classes);
-  const graph = await loadArch(opts.arch, [split.height, split.width, 1], classes);
+  const kind = opts.kind ? parseKind(opts.kind) : undefined;
+  const data = await prepareData(opts.data, { kind, seed, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
+  const trainData = data.train;
+  const valData = data.validation;
+  const classes = data.classes.length;
+  const graph = await loadArch(opts.arch, data.inputShape, classes);
   const metrics = graphMetrics(graph);
   const model = GraphModel.create(graph, seed);
-  const header = { event: 'start', backend: backend.chosen, threads: backend.threads, train: trainIdx.length, validation: valIdx.length, params: metrics.params, macs: metrics.macs };
+  const trainCount = trainData.y.length;
+  const header = {
+    event: 'start',
+    kind: data.kind,
+    backend: backend.chosen,
+    threads: backend.threads,
+    train: trainCount,
+    validation: valData.y.length,
+    test: data.test?.y.length ?? 0,
+    classes: data.classes,
+    params: metrics.params,
+    macs: metrics.macs,
+    warnings: data.findings.filter((f) => f.severity === 'warning'),
+  };
   if (json) printJson(header);
-  else process.stdout.write(`Training on ${trainIdx.length} images (${valIdx.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}.\n`);
+  else {
+    for (const f of header.warnings) process.stdout.write(`Warning: ${f.message}\n  ${f.hint}\n`);
+    process.stdout.write(`Training on ${trainCount} examples (${valData.y.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}.\n`);
+  }
   const bar = !json && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | {rate} img/s | ETA {eta_h}', hideCursor: true }) : null;
-  const totalBatches = Math.ceil(trainIdx.length / batchSize) * epochs;
+  const totalBatches = Math.ceil(trainCount / batchSize) * epochs;
   bar?.start(totalBatches, 0, { epoch: 1, epochs, loss: '-', rate: '-', eta_h: '--' });
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -89,6 +103,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
       lrStart,
       lrEnd: 0,
       seed,
+      classWeights: opts.classWeights ? data.classWeights : undefined,
       signal: controller.signal,
       onProgress: (p) =>
         bar?.update((p.epoch - 1) * p.batches + p.batch, {
@@ -105,7 +120,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
           process.stdout.write(
             `Epoch ${e.epoch}/${epochs}: loss ${e.trainLoss.toFixed(4)}, train accuracy ${(e.trainAccuracy * 100).toFixed(2)}%, validation accuracy ${((e.valAccuracy ?? 0) * 100).toFixed(2)}%, ${e.seconds.toFixed(1)} s\n`,
           );
-          if (e.epoch < epochs) bar?.start(totalBatches, e.epoch * Math.ceil(trainIdx.length / batchSize), { epoch: e.epoch + 1, epochs, loss: '-', rate: '-', eta_h: '--' });
+          if (e.epoch < epochs) bar?.start(totalBatches, e.epoch * Math.ceil(trainCount / batchSize), { epoch: e.epoch + 1, epochs, loss: '-', rate: '-', eta_h: '--' });
         }
       },
     },
@@ -114,12 +129,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   bar?.stop();
   process.removeListener('SIGINT', onSignal);
   let testAccuracy: number | null = null;
-  if (dataset.test && !result.cancelled) {
-    const testIdx = Array.from({ length: dataset.test.count }, (_, i) => i);
-    const testData = idxToTensorData(dataset.test, testIdx, norm, classes);
-    testAccuracy = (await evaluate(model, testData)).accuracy;
-    testData.x.dispose();
-  }
+  if (data.test && !result.cancelled) testAccuracy = (await evaluate(model, data.test)).accuracy;
   if (opts.save) await saveModelCheckpoint(opts.save, model);
   const last = result.epochs[result.epochs.length - 1];
   const summary = {
@@ -140,12 +150,12 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   else {
     process.stdout.write(
       `${result.cancelled ? 'Cancelled' : 'Done'} in ${formatDuration(result.seconds)} (${Math.round(result.samplesPerSec)} images/s).` +
-        (testAccuracy !== null ? ` Test accuracy ${(testAccuracy * 100).toFixed(2)}% on ${dataset.test!.count} images.` : '') +
+        (testAccuracy !== null ? ` Test accuracy ${(testAccuracy * 100).toFixed(2)}% on ${data.test!.y.length} examples.` : '') +
         (opts.save ? ` Weights saved in ${opts.save}.` : '') +
         '\n',
     );
   }
-  tf.dispose([trainData.x, valData.x]);
+  disposePrepared(data);
   model.dispose();
   return result.cancelled ? 130 : 0;
 }

@@ -38,6 +38,35 @@ async function idxFolder(n: number): Promise<string> {
 }
 
 describe('netsprout CLI', () => {
+  it('inspect --json gives the summary and the findings; the exit code says whether the data is usable', async () => {
+    const good = await run(['inspect', 'assets/sample/fashion-mnist', '--json']);
+    expect(good.code).toBe(0);
+    const summary = JSON.parse(good.stdout);
+    expect(summary).toMatchObject({ kind: 'images', usable: true, examples: 2500, findings: [] });
+    expect(summary.classes).toHaveLength(10);
+    expect(summary.classes[0]).toEqual({ name: 'Ankle_boot', count: 250, train: 200, test: 50 });
+    expect(summary.images.workingResolution).toEqual({ height: 28, width: 28, channels: 1 });
+    const bad = await run(['inspect', '/no/such/data', '--json']);
+    expect(bad.code).toBe(3);
+    expect(JSON.parse(bad.stdout).findings).toEqual([
+      { severity: 'error', code: 'MISSING_PATH', message: '/no/such/data does not exist.', hint: expect.any(String), files: ['/no/such/data'] },
+    ]);
+    const human = await run(['inspect', '/no/such/data']);
+    expect(human.code).toBe(3);
+    expect(human.stdout).toContain('Error [MISSING_PATH]: /no/such/data does not exist.');
+    expect(human.stdout).toContain('How to fix:');
+  });
+
+  it('train reads an image folder with train/ and test/ folders', async () => {
+    const r = await run(['train', '--data', 'assets/sample/fashion-mnist', '--arch', 'small-cnn', '--epochs', '3', '--batch-size', '32', '--limit', '400', '--json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: 'start', kind: 'images', train: 400, test: 500 });
+    expect(lines[0].classes).toContain('Sneaker');
+    // Ten classes: chance is 10%.
+    expect(lines.pop().testAccuracy).toBeGreaterThan(0.3);
+  });
+
   it('backends --json lists the ladder and the chosen backend on the last line', async () => {
     const r = await run(['backends', '--json']);
     expect(r.code).toBe(0);
@@ -90,7 +119,7 @@ describe('netsprout CLI', () => {
   it('says what is wrong, where, and how to fix it, without a stack trace', async () => {
     const missing = await run(['train', '--data', '/nonexistent/folder', '--arch', 'reference-cnn']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('The data folder /nonexistent/folder does not exist.');
+    expect(missing.stderr).toContain('/nonexistent/folder does not exist.');
     expect(missing.stderr).toContain('How to fix:');
     expect(missing.stderr).not.toMatch(/\n\s+at /);
     const data = await idxFolder(32);

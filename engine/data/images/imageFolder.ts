@@ -1,0 +1,150 @@
+/**
+ * Image datasets as people keep them: a folder with one sub-folder per class, optionally inside `train/` and `test/`
+ * folders (respected as given). Every file is checked before anything is decoded: empty, not an image, damaged,
+ * over the pixel limit, the same picture filed under two classes. Problem files are skipped and reported.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { listDir, mapLimit, walkFiles, type WalkedFile } from '../fileWalk.js';
+import { listFiles, type FindingList } from '../findings.js';
+import { DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probeImage, sniffFormat, type ImageInfo } from './imageDecoder.js';
+
+export interface ImageItem {
+  file: string;
+  rel: string;
+  label: string;
+  /** The split a train/ or test/ folder put the file in. */
+  split?: 'train' | 'test';
+  info: ImageInfo;
+}
+
+export interface ImageScan {
+  root: string;
+  items: ImageItem[];
+  classes: string[];
+  hasSplitFolders: boolean;
+}
+
+export interface ScanOptions {
+  maxPixels?: number;
+}
+
+interface Candidate extends WalkedFile {
+  label: string;
+  split?: 'train' | 'test';
+}
+
+async function classFolders(dir: string, root: string, findings: FindingList, split?: 'train' | 'test'): Promise<Candidate[]> {
+  const listing = await listDir(dir, root, findings);
+  const out: Candidate[] = [];
+  for (const f of listing.files) {
+    if (IMAGE_EXTENSIONS.has(path.extname(f.file).toLowerCase())) {
+      findings.warning(
+        'EMPTY_FOLDER',
+        `${f.rel} is not inside a class folder, so it has no label; it was skipped.`,
+        'Put each image in the folder named after its class.',
+        [f.file],
+      );
+    }
+  }
+  for (const sub of listing.dirs) {
+    const label = path.basename(sub);
+    const files = await walkFiles(sub, root, findings);
+    if (files.length === 0) {
+      findings.warning('EMPTY_FOLDER', `The class folder ${path.relative(root, sub)} is empty.`, 'Add images to it or remove it.', [sub]);
+    }
+    for (const f of files) out.push({ ...f, label, split });
+  }
+  return out;
+}
+
+/** Reads every candidate's header (and its content hash) and returns the usable images. */
+export async function scanImageFolder(root: string, findings: FindingList, opts: ScanOptions = {}): Promise<ImageScan> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const top = await listDir(root, root, findings);
+  const splitDirs = top.dirs.filter((d) => ['train', 'test'].includes(path.basename(d).toLowerCase()));
+  const hasSplitFolders = splitDirs.length > 0;
+  let candidates: Candidate[] = [];
+  if (hasSplitFolders) {
+    for (const d of splitDirs) candidates.push(...(await classFolders(d, root, findings, path.basename(d).toLowerCase() as 'train' | 'test')));
+  } else {
+    candidates = await classFolders(root, root, findings);
+  }
+  const zero: string[] = [];
+  const notImage: string[] = [];
+  const tooLarge: Array<{ file: string; w: number; h: number }> = [];
+  const probed = await mapLimit(candidates, 16, async (c) => {
+    if (!IMAGE_EXTENSIONS.has(path.extname(c.file).toLowerCase())) return null;
+    if (c.size === 0) {
+      zero.push(c.file);
+      return null;
+    }
+    let buf: Buffer;
+    try {
+      buf = await readFile(c.file);
+    } catch (e) {
+      findings.warning('UNREADABLE_FILE', `${c.rel} cannot be read: ${(e as Error).message}.`, 'Check the file permissions.', [c.file]);
+      return null;
+    }
+    const format = sniffFormat(buf.subarray(0, 16));
+    if (!format) {
+      notImage.push(c.file);
+      return null;
+    }
+    let info: ImageInfo;
+    try {
+      info = await probeImage(buf, format);
+    } catch (e) {
+      findings.warning(
+        'CORRUPT_IMAGE',
+        `${c.rel} is damaged and cannot be read as ${format.toUpperCase()} (${(e as Error).message}); it was skipped.`,
+        'Open it in an image viewer; re-export or remove it.',
+        [c.file],
+      );
+      return null;
+    }
+    if (info.width * info.height > maxPixels) {
+      tooLarge.push({ file: c.file, w: info.width, h: info.height });
+      return null;
+    }
+    return { item: { file: c.file, rel: c.rel, label: c.label, split: c.split, info } as ImageItem, hash: createHash('sha1').update(buf).digest('hex') };
+  });
+  if (zero.length) findings.warning('ZERO_BYTE_FILE', `${zero.length} file${zero.length > 1 ? 's are' : ' is'} empty (0 bytes) and skipped: ${listFiles(zero.map((f) => path.relative(root, f)))}.`, 'Copy these images again; the copy was probably interrupted.', zero);
+  if (notImage.length) {
+    findings.warning(
+      'NOT_AN_IMAGE',
+      `${notImage.length} file${notImage.length > 1 ? 's have' : ' has'} an image extension but ${notImage.length > 1 ? 'are' : 'is'} not an image: ${listFiles(notImage.map((f) => path.relative(root, f)))}.`,
+      'Remove them or give them their real extension.',
+      notImage,
+    );
+  }
+  for (const t of tooLarge) {
+    findings.warning(
+      'IMAGE_TOO_LARGE',
+      `${path.relative(root, t.file)} is ${t.w} × ${t.h} pixels, over the limit of ${maxPixels.toLocaleString('en')} pixels; it was not decoded.`,
+      'Resize it (NetSprout works at 64 × 64 at most during search) or raise the pixel limit.',
+      [t.file],
+    );
+  }
+  // The same picture under two classes: its label is ambiguous, so every copy is skipped.
+  const byHash = new Map<string, Array<{ item: ImageItem }>>();
+  for (const p of probed) if (p) byHash.set(p.hash, [...(byHash.get(p.hash) ?? []), p]);
+  const skip = new Set<string>();
+  for (const group of byHash.values()) {
+    const labels = new Set(group.map((g) => g.item.label));
+    if (labels.size > 1) {
+      const files = group.map((g) => g.item.file);
+      files.forEach((f) => skip.add(f));
+      findings.warning(
+        'DUPLICATE_ACROSS_CLASSES',
+        `The same image is filed under ${[...labels].map((l) => `"${l}"`).join(' and ')}: ${listFiles(group.map((g) => g.item.rel))}; all copies were skipped.`,
+        'Keep the image only in the folder of its true class.',
+        files,
+      );
+    }
+  }
+  const items = probed.filter((p): p is { item: ImageItem; hash: string } => p !== null && !skip.has(p.item.file)).map((p) => p.item);
+  const classes = [...new Set(items.map((i) => i.label))].sort();
+  return { root, items, classes, hasSplitFolders };
+}
