@@ -3,8 +3,8 @@ import { printJson } from './output.js';
 import { parseKind } from './trainCommand.js';
 
 /** Exit 0 when the data is usable (warnings allowed), 3 when it is not. */
-export async function inspectCommand(p: string, opts: { json?: boolean; kind?: string }): Promise<number> {
-  const summary = await inspectDataset(p, opts.kind ? parseKind(opts.kind) : undefined);
+export async function inspectCommand(p: string, opts: { json?: boolean; kind?: string; target?: string }): Promise<number> {
+  const summary = await inspectDataset(p, opts.kind ? parseKind(opts.kind) : undefined, opts.target);
   if (opts.json) {
     printJson(summary);
     return summary.usable ? 0 : 3;
@@ -22,6 +22,8 @@ export async function inspectCommand(p: string, opts: { json?: boolean; kind?: s
     const r = i.workingResolution;
     out(`Image sizes ${i.minWidth}–${i.maxWidth} × ${i.minHeight}–${i.maxHeight} pixels; NetSprout will work at ${r.width} × ${r.height}, ${r.channels === 1 ? 'grayscale' : 'colour'}.`);
   }
+  if (summary.table) out(`Target column "${summary.table.target}"; features: ${summary.table.columns.map((c) => `${c.name} (${c.kind}${c.missing ? `, ${c.missing} missing` : ''})`).join(', ')}.`);
+  if (summary.text) out(`Vocabulary ${summary.text.vocabulary} words; sequences of ${summary.text.sequenceLength} tokens (95th percentile of lengths).`);
   if (summary.classWeights) out(`Class weights (offered, use --class-weights with train): ${summary.classWeights.map((w) => w.toFixed(2)).join(', ')}`);
   for (const f of summary.findings) {
     out();

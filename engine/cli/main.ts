@@ -28,16 +28,18 @@ program
   .command('inspect <path>')
   .description('Check a dataset: its kind, classes and counts, sizes, and every problem found, with how to fix it.')
   .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
+  .option('--target <column>', 'the column to predict in a table or text CSV (default: the last)')
   .option('--json', 'print one JSON object with the summary and the findings')
   .action((p, opts) => run(() => inspectCommand(p, opts)));
 
 program
   .command('train')
   .description('Train one architecture on a dataset and report loss, accuracy and time.')
-  .requiredOption('--data <path>', 'an image folder (one sub-folder per class, optionally inside train/ and test/) or a folder of IDX files')
-  .option('--kind <kind>', 'override the detected kind: images, idx')
+  .requiredOption('--data <path>', 'an image folder (one sub-folder per class, optionally in train/ and test/), IDX files, a CSV/TSV table, a CSV of text and label, or a folder of .txt files per class')
+  .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
+  .option('--target <column>', 'the column to predict in a table or text CSV (default: the last)')
   .option('--class-weights', 'weight the loss by inverse class frequency (offered by inspect when classes are unbalanced)')
-  .requiredOption('--arch <graph.json|preset>', 'an architecture file, or a preset: reference-cnn, small-cnn, mlp')
+  .option('--arch <graph.json|preset>', 'an architecture file, or a preset: auto (by data kind), reference-cnn, small-cnn, mlp, text-cnn', 'auto')
   .option('--epochs <n>', 'epochs', '1')
   .option('--batch-size <n>', 'batch size', '64')
   .option('--optimizer <name>', 'sgd (momentum, SGDR) or adam', 'sgd')

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { initBackend } from '../backend/ladder.js';
 import { DATA_KINDS, type DataKind } from '../data/detectKind.js';
-import { disposePrepared, prepareData } from '../data/prepareData.js';
+import { disposePrepared, prepareData, type PreparedData } from '../data/prepareData.js';
 import { NetSproutError } from '../errors.js';
 import { graphMetrics } from '../graph/metrics.js';
-import { presetGraph } from '../graph/presets.js';
+import { DEFAULT_PRESET, presetGraph } from '../graph/presets.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { saveModelCheckpoint } from '../train/checkpoint.js';
@@ -16,7 +16,8 @@ import { formatDuration, printJson } from './output.js';
 
 export interface TrainCommandOptions {
   data: string;
-  arch: string;
+  arch?: string;
+  target?: string;
   epochs: string;
   backend?: string;
   seed?: string;
@@ -43,12 +44,13 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   return n;
 }
 
-async function loadArch(arch: string, inputShape: number[], classes: number): Promise<Graph> {
+async function loadArch(arch: string, data: PreparedData): Promise<Graph> {
+  const inputShape = data.inputShape;
   if (arch.endsWith('.json') || existsSync(arch)) {
     if (!existsSync(arch)) throw new NetSproutError('ARCH_MISSING', `The architecture file ${arch} does not exist.`, 'Check the path.', [arch]);
     return graphFromJSON(await readFile(arch, 'utf8'), arch);
   }
-  return presetGraph(arch, inputShape, classes);
+  return presetGraph(arch === 'auto' ? DEFAULT_PRESET[data.kind] : arch, inputShape, data.classes.length, { vocabularySize: data.vocabularySize });
 }
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
@@ -61,11 +63,10 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
   const backend = await initBackend(opts.backend);
   const kind = opts.kind ? parseKind(opts.kind) : undefined;
-  const data = await prepareData(opts.data, { kind, seed, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
+  const data = await prepareData(opts.data, { kind, seed, target: opts.target, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
   const trainData = data.train;
   const valData = data.validation;
-  const classes = data.classes.length;
-  const graph = await loadArch(opts.arch, data.inputShape, classes);
+  const graph = await loadArch(opts.arch ?? 'auto', data);
   const metrics = graphMetrics(graph);
   const model = GraphModel.create(graph, seed);
   const trainCount = trainData.y.length;
@@ -87,7 +88,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
     for (const f of header.warnings) process.stdout.write(`Warning: ${f.message}\n  ${f.hint}\n`);
     process.stdout.write(`Training on ${trainCount} examples (${valData.y.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}.\n`);
   }
-  const bar = !json && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | {rate} img/s | ETA {eta_h}', hideCursor: true }) : null;
+  const bar = !json && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | {rate} examples/s | ETA {eta_h}', hideCursor: true }) : null;
   const totalBatches = Math.ceil(trainCount / batchSize) * epochs;
   bar?.start(totalBatches, 0, { epoch: 1, epochs, loss: '-', rate: '-', eta_h: '--' });
   const controller = new AbortController();
@@ -149,7 +150,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   if (json) printJson(summary);
   else {
     process.stdout.write(
-      `${result.cancelled ? 'Cancelled' : 'Done'} in ${formatDuration(result.seconds)} (${Math.round(result.samplesPerSec)} images/s).` +
+      `${result.cancelled ? 'Cancelled' : 'Done'} in ${formatDuration(result.seconds)} (${Math.round(result.samplesPerSec)} examples/s).` +
         (testAccuracy !== null ? ` Test accuracy ${(testAccuracy * 100).toFixed(2)}% on ${data.test!.y.length} examples.` : '') +
         (opts.save ? ` Weights saved in ${opts.save}.` : '') +
         '\n',

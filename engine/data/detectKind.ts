@@ -1,6 +1,8 @@
 /** Which kind of dataset a path holds, from what is there; the user can override it. */
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+import { decodeText } from './textEncoding.js';
 import path from 'node:path';
 import { isHiddenOrSystem } from './fileWalk.js';
 import { IMAGE_EXTENSIONS } from './images/imageDecoder.js';
@@ -21,12 +23,32 @@ async function countByExtension(dir: string, depth: number, counts: Map<string, 
   }
 }
 
+/** A CSV is text when one of its columns holds prose: long values with spaces in most rows. */
+async function tableOrText(file: string): Promise<DataKind> {
+  const decoded = decodeText((await readFile(file)).subarray(0, 256 * 1024));
+  if (!decoded.ok) return 'table';
+  let rows: string[][];
+  try {
+    rows = parse(decoded.text, { relax_column_count: true, skip_empty_lines: true, relax_quotes: true, to: 200, delimiter: [',', '\t', ';'] }) as string[][];
+  } catch {
+    return 'table';
+  }
+  const body = rows.slice(1);
+  if (!body.length) return 'table';
+  for (let c = 0; c < rows[0].length; c++) {
+    const values = body.map((r) => r[c] ?? '');
+    const prose = values.filter((v) => v.length > 30 && v.trim().includes(' ')).length;
+    if (prose / values.length > 0.5) return 'text';
+  }
+  return 'table';
+}
+
 /** null when nothing recognisable is there (the caller reports why). */
 export async function detectKind(p: string): Promise<DataKind | null> {
   if (!existsSync(p)) return null;
   if (statSync(p).isFile()) {
     const ext = path.extname(p).toLowerCase();
-    return ext === '.csv' || ext === '.tsv' || ext === '.txt' ? 'table' : null;
+    return ext === '.csv' || ext === '.tsv' ? await tableOrText(p) : null;
   }
   const names = await readdir(p);
   if (names.some((n) => IDX_TRAIN.test(n))) return 'idx';

@@ -6,7 +6,10 @@ import { FindingList, type Finding } from './findings.js';
 import { loadIdxFolder } from './idx.js';
 import { chooseResolution } from './images/imageDataset.js';
 import { scanImageFolder } from './images/imageFolder.js';
+import { statSync } from 'node:fs';
 import { NetSproutError } from '../errors.js';
+import { isMissing, scanTable } from './tables/csvTable.js';
+import { fitTextSpec, scanTextCsv, scanTextFolder } from './text/textData.js';
 
 export interface DatasetSummary {
   path: string;
@@ -17,10 +20,12 @@ export interface DatasetSummary {
   imbalance?: number;
   classWeights?: number[];
   images?: { minWidth: number; maxWidth: number; minHeight: number; maxHeight: number; workingResolution: { height: number; width: number; channels: number }; splitFolders: boolean };
+  table?: { target: string; columns: Array<{ name: string; kind: 'numeric' | 'categorical'; missing: number }> };
+  text?: { vocabulary: number; sequenceLength: number; samples: Array<{ label: string; text: string }> };
   findings: Finding[];
 }
 
-export async function inspectDataset(p: string, kindOverride?: DataKind): Promise<DatasetSummary> {
+export async function inspectDataset(p: string, kindOverride?: DataKind, target?: string): Promise<DatasetSummary> {
   const findings = new FindingList();
   const kind = await resolveKind(p, findings, kindOverride);
   const summary: DatasetSummary = { path: p, kind, usable: false, examples: 0, classes: [], findings: findings.items };
@@ -69,8 +74,28 @@ export async function inspectDataset(p: string, kindOverride?: DataKind): Promis
       if (!(e instanceof NetSproutError)) throw e;
       findings.error('CORRUPT_IMAGE', e.message, e.hint, e.files);
     }
-  } else if (kind) {
-    findings.error('UNKNOWN_KIND', `${p} looks like ${kind === 'table' ? 'a table' : 'text'}; this version of NetSprout reads images and IDX files only.`, 'Use an image folder (one sub-folder per class) or IDX files for now.', [p]);
+  } else if (kind === 'table') {
+    const scan = await scanTable(p, findings, target);
+    if (scan) {
+      const labels = scan.rows.map((r) => r[scan.targetIndex].trim()).filter((l) => !isMissing(l));
+      const balance = checkClasses(labels, findings, `The target column "${scan.target}"`, 'value');
+      summary.examples = labels.length;
+      summary.classes = balance.classes.map((name, i) => ({ name, count: balance.counts[i] }));
+      summary.imbalance = balance.imbalance;
+      summary.classWeights = balance.classWeights;
+      summary.table = { target: scan.target, columns: scan.features.map((f) => ({ name: f.name, kind: f.kind, missing: f.missing })) };
+    }
+  } else if (kind === 'text') {
+    const examples = statSync(p).isDirectory() ? await scanTextFolder(p, findings) : await scanTextCsv(p, findings, target);
+    if (examples) {
+      const balance = checkClasses(examples.map((e) => e.label), findings, 'The dataset');
+      summary.examples = examples.length;
+      summary.classes = balance.classes.map((name, i) => ({ name, count: balance.counts[i] }));
+      summary.imbalance = balance.imbalance;
+      summary.classWeights = balance.classWeights;
+      const spec = fitTextSpec(examples.map((e) => e.text), balance.classes);
+      summary.text = { vocabulary: spec.vocabulary.length, sequenceLength: spec.sequenceLength, samples: examples.slice(0, 3).map((e) => ({ label: e.label, text: e.text.slice(0, 200) })) };
+    }
   }
   summary.usable = !findings.hasErrors;
   return summary;

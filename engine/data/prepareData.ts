@@ -15,6 +15,10 @@ import { loadIdxFolder } from './idx.js';
 import { idxToTensorData, pixelStats } from './idxTensors.js';
 import { imageTensorData, loadImageFolder } from './images/imageDataset.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
+import { checkClasses } from './classBalance.js';
+import { stratifiedSplits } from './splits.js';
+import { encodeTableRows, fitTableSpec, isMissing, scanTable } from './tables/csvTable.js';
+import { encodeTexts, fitTextSpec, scanTextCsv, scanTextFolder } from './text/textData.js';
 
 export interface PreparedData {
   kind: DataKind;
@@ -26,10 +30,15 @@ export interface PreparedData {
   findings: Finding[];
   spec?: PreprocessSpec;
   classWeights?: number[];
+  /** Token ids run from 0 to vocabularySize − 1 (text). */
+  vocabularySize?: number;
 }
 
 export interface PrepareOptions {
   kind?: DataKind;
+  /** The column to predict (tables, text CSV); default: the last. */
+  target?: string;
+  vocabularySize?: number;
   seed?: number;
   /** Use at most this many training examples (quick runs). */
   limit?: number;
@@ -100,7 +109,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     const { dataset } = await loadImageFolder(p, { seed, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
     if (!dataset) throw new DataUnusableError(p, findings.items);
     // A limit takes a random (seeded) subset: the splits are sorted, and so grouped by class.
-    const train = opts.limit && opts.limit < dataset.splits.train.length ? (makeRandom(seed).shuffle([...dataset.splits.train]) as number[]).slice(0, opts.limit).sort((a, b) => a - b) : dataset.splits.train;
+    const train = limitIndices(dataset.splits.train, opts.limit, seed);
     const { height, width, channels } = dataset.spec;
     return {
       kind,
@@ -114,12 +123,68 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
       classWeights: dataset.balance.classWeights,
     };
   }
-  throw new NetSproutError(
-    'DATA_KIND_NOT_YET',
-    `${p} looks like ${kind === 'table' ? 'a table' : 'text'}; this version of NetSprout trains on images and IDX files only.`,
-    'Use an image folder (one sub-folder per class) or IDX files for now.',
-    [p],
-  );
+  if (kind === 'table') {
+    const scan = await scanTable(p, findings, opts.target);
+    if (!scan) throw new DataUnusableError(p, findings.items);
+    const keep = scan.rows.map((_, i) => i).filter((i) => !isMissing(scan.rows[i][scan.targetIndex]));
+    if (keep.length < scan.rows.length) {
+      findings.warning('MISSING_VALUES', `${scan.rows.length - keep.length} row(s) have no value in the target column "${scan.target}"; they were skipped.`, 'Fill in the target for those rows.', [p]);
+    }
+    const rawLabels = keep.map((i) => scan.rows[i][scan.targetIndex].trim());
+    const balance = checkClasses(rawLabels, findings, `The target column "${scan.target}"`, 'value');
+    if (findings.hasErrors) throw new DataUnusableError(p, findings.items);
+    const labels = Int32Array.from(rawLabels, (l) => balance.classes.indexOf(l));
+    const splits = stratifiedSplits(labels, seed, { validation: opts.valFraction ?? 0.1, test: 0.1 });
+    const rows = keep.map((i) => scan.rows[i]);
+    const spec = fitTableSpec(scan, splits.train.map((k) => keep[k]), balance.classes);
+    const x = encodeTableRows(spec, scan.header, rows);
+    const part = (idx: number[]) => rowsTensorData(x, spec.width, labels, idx, balance.classes.length, 'float32');
+    return {
+      kind,
+      inputShape: [spec.width],
+      classes: balance.classes,
+      train: part(limitIndices(splits.train, opts.limit, seed)),
+      validation: part(splits.validation),
+      test: splits.test.length ? part(splits.test) : undefined,
+      findings: findings.items,
+      spec,
+      classWeights: balance.classWeights,
+    };
+  }
+  const examples = statSync(p).isDirectory() ? await scanTextFolder(p, findings) : await scanTextCsv(p, findings, opts.target);
+  if (!examples) throw new DataUnusableError(p, findings.items);
+  const balance = checkClasses(examples.map((e) => e.label), findings, 'The dataset');
+  if (findings.hasErrors) throw new DataUnusableError(p, findings.items);
+  const labels = Int32Array.from(examples, (e) => balance.classes.indexOf(e.label));
+  const splits = stratifiedSplits(labels, seed, { validation: opts.valFraction ?? 0.1, test: 0.1 });
+  const spec = fitTextSpec(splits.train.map((i) => examples[i].text), balance.classes, opts.vocabularySize);
+  const ids = encodeTexts(spec, examples.map((e) => e.text));
+  const part = (idx: number[]) => rowsTensorData(ids, spec.sequenceLength, labels, idx, balance.classes.length, 'int32');
+  return {
+    kind,
+    inputShape: [spec.sequenceLength],
+    classes: balance.classes,
+    train: part(limitIndices(splits.train, opts.limit, seed)),
+    validation: part(splits.validation),
+    test: splits.test.length ? part(splits.test) : undefined,
+    findings: findings.items,
+    spec,
+    classWeights: balance.classWeights,
+    vocabularySize: spec.vocabulary.length + 2,
+  };
+}
+
+/** A random (seeded) subset of at most `limit` indices, in their original order. */
+function limitIndices(indices: number[], limit: number | undefined, seed: number): number[] {
+  if (!limit || limit >= indices.length) return indices;
+  return (makeRandom(seed).shuffle([...indices]) as number[]).slice(0, limit).sort((a, b) => a - b);
+}
+
+/** Rows of a flat [n, width] array as a tensor, for the chosen examples. */
+function rowsTensorData(data: Float32Array | Int32Array, width: number, labels: Int32Array, idx: number[], numClasses: number, dtype: 'float32' | 'int32'): TensorData {
+  const out = dtype === 'int32' ? new Int32Array(idx.length * width) : new Float32Array(idx.length * width);
+  idx.forEach((i, k) => out.set(data.subarray(i * width, (i + 1) * width), k * width));
+  return { x: tf.tensor2d(out, [idx.length, width], dtype), y: Int32Array.from(idx, (i) => labels[i]), numClasses };
 }
 
 export function disposePrepared(d: PreparedData): void {

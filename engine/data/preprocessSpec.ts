@@ -1,3 +1,8 @@
+import type { TablePreprocessSpec } from './tables/csvTable.js';
+import type { TextPreprocessSpec } from './text/textData.js';
+
+export type { TablePreprocessSpec, TextPreprocessSpec };
+
 /**
  * The whole preprocessing of a dataset as one serialisable object, saved with every model, so that training,
  * prediction and export apply exactly the same transforms.
@@ -17,7 +22,7 @@ export interface ImagePreprocessSpec {
   classes: string[];
 }
 
-export type PreprocessSpec = ImagePreprocessSpec;
+export type PreprocessSpec = ImagePreprocessSpec | TablePreprocessSpec | TextPreprocessSpec;
 
 /** Applies the normalisation of a spec to raw HWC bytes. */
 export function normaliseImages(spec: ImagePreprocessSpec, raw: Uint8Array, out = new Float32Array(raw.length)): Float32Array {

@@ -45,20 +45,29 @@ export function textCnn(sequenceLength = 100, vocabulary = 10000, classes = 2): 
   return b.build(b.dense(x, classes, 'softmax'));
 }
 
-export const PRESETS: Record<string, (inputShape: number[], classes: number) => Graph> = {
-  'reference-cnn': referenceCnn,
-  'small-cnn': smallCnn,
+export interface PresetContext {
+  /** Token ids run from 0 to vocabularySize − 1 (text). */
+  vocabularySize?: number;
+}
+
+export const PRESETS: Record<string, (inputShape: number[], classes: number, ctx: PresetContext) => Graph> = {
+  'reference-cnn': (shape, classes) => referenceCnn(shape, classes),
+  'small-cnn': (shape, classes) => smallCnn(shape, classes),
   mlp: (shape, classes) => mlp(shape, classes),
+  'text-cnn': (shape, classes, ctx) => textCnn(shape[0], ctx.vocabularySize ?? 10000, classes),
 };
 
-export function presetGraph(name: string, inputShape: number[], classes: number): Graph {
+/** The preset `auto` picks per kind of data. */
+export const DEFAULT_PRESET: Record<'images' | 'idx' | 'table' | 'text', string> = { images: 'reference-cnn', idx: 'reference-cnn', table: 'mlp', text: 'text-cnn' };
+
+export function presetGraph(name: string, inputShape: number[], classes: number, ctx: PresetContext = {}): Graph {
   const make = PRESETS[name];
   if (!make) {
     throw new NetSproutError(
       'ARCH_UNKNOWN_PRESET',
       `"${name}" is neither an architecture file nor a preset.`,
-      `Give a path to a graph.json file or one of: ${Object.keys(PRESETS).join(', ')}.`,
+      `Give a path to a graph.json file or one of: auto, ${Object.keys(PRESETS).join(', ')}.`,
     );
   }
-  return make(inputShape, classes);
+  return make(inputShape, classes, ctx);
 }
