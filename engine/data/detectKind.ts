@@ -36,6 +36,9 @@ async function tableOrText(file: string): Promise<DataKind> {
   const body = rows.slice(1);
   if (!body.length) return 'table';
   for (let c = 0; c < rows[0].length; c++) {
+    if (body.filter((r) => IMAGE_EXTENSIONS.has(path.extname((r[c] ?? '').trim()).toLowerCase())).length / body.length > 0.5) return 'images';
+  }
+  for (let c = 0; c < rows[0].length; c++) {
     const values = body.map((r) => r[c] ?? '');
     const prose = values.filter((v) => v.length > 30 && v.trim().includes(' ')).length;
     if (prose / values.length > 0.5) return 'text';

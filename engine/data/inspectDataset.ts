@@ -5,7 +5,7 @@ import type { DataKind } from './detectKind.js';
 import { FindingList, type Finding } from './findings.js';
 import { loadIdxFolder } from './idx.js';
 import { chooseResolution } from './images/imageDataset.js';
-import { scanImageFolder } from './images/imageFolder.js';
+import { scanImageCsv, scanImageFolder } from './images/imageFolder.js';
 import { statSync } from 'node:fs';
 import { NetSproutError } from '../errors.js';
 import { isMissing, scanTable } from './tables/csvTable.js';
@@ -30,7 +30,7 @@ export async function inspectDataset(p: string, kindOverride?: DataKind, target?
   const kind = await resolveKind(p, findings, kindOverride);
   const summary: DatasetSummary = { path: p, kind, usable: false, examples: 0, classes: [], findings: findings.items };
   if (kind === 'images') {
-    const scan = await scanImageFolder(p, findings);
+    const scan = statSync(p).isFile() ? await scanImageCsv(p, findings, { target }) : await scanImageFolder(p, findings);
     const balance = checkClasses(scan.items.map((i) => i.label), findings, 'The dataset');
     summary.examples = scan.items.length;
     summary.classes = balance.classes.map((name, i) => {

@@ -106,7 +106,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     };
   }
   if (kind === 'images') {
-    const { dataset } = await loadImageFolder(p, { seed, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
+    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
     if (!dataset) throw new DataUnusableError(p, findings.items);
     // A limit takes a random (seeded) subset: the splits are sorted, and so grouped by class.
     const train = limitIndices(dataset.splits.train, opts.limit, seed);

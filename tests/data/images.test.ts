@@ -146,6 +146,35 @@ describe('image folders', () => {
   });
 });
 
+describe('a CSV of image paths and labels', () => {
+  it('reads the images it lists, respects a split column, and names missing files', async () => {
+    const root = await tmp();
+    const lines = ['file,split,label'];
+    for (const cls of ['circle', 'square']) {
+      for (let i = 0; i < 10; i++) {
+        const rel = `pics/${cls}-${i}.png`;
+        await picture(path.join(root, rel), { seed: i + (cls === 'circle' ? 0 : 30) });
+        lines.push(`${rel},${i < 8 ? 'train' : 'test'},${cls}`);
+      }
+    }
+    lines.push('pics/gone.png,train,circle');
+    const csv = path.join(root, 'labels.csv');
+    await writeFile(csv, lines.join('\n'));
+    const summary = await inspectDataset(csv);
+    expect(summary.kind).toBe('images');
+    expect(summary.usable).toBe(true);
+    expect(summary.classes).toEqual([
+      { name: 'circle', count: 10, train: 8, test: 2 },
+      { name: 'square', count: 10, train: 8, test: 2 },
+    ]);
+    expect(summary.findings).toHaveLength(1);
+    expect(summary.findings[0]).toMatchObject({ code: 'MISSING_IMAGE_FILE', severity: 'warning', files: [csv] });
+    expect(summary.findings[0].message).toContain('pics/gone.png (line 22)');
+    const { dataset } = await loadImageFolder(csv, { seed: 1 });
+    expect(dataset!.splits.test).toHaveLength(4);
+  });
+});
+
 describe('stratified splits', () => {
   it('cut every class in proportion, from a seed, with disjoint splits', () => {
     const labels = Int32Array.from({ length: 300 }, (_, i) => (i < 200 ? 0 : i < 280 ? 1 : 2));

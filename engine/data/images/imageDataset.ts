@@ -2,6 +2,7 @@
  * An image dataset ready to train on: the scan's usable images decoded once to the working resolution, their
  * labels, stratified splits (respecting train/ and test/ folders), and the preprocessing spec.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorData } from '../../train/trainer.js';
@@ -11,7 +12,7 @@ import { FindingList } from '../findings.js';
 import { normaliseImages, type ImagePreprocessSpec } from '../preprocessSpec.js';
 import { DEFAULT_FRACTIONS, stratifiedSplits, type SplitFractions, type Splits } from '../splits.js';
 import { decodeImage, sniffFormat } from './imageDecoder.js';
-import { scanImageFolder, type ImageItem, type ImageScan } from './imageFolder.js';
+import { scanImageCsv, scanImageFolder, type ImageItem, type ImageScan } from './imageFolder.js';
 
 /** NeuNetS searches at 64 × 64 at most. */
 export const MAX_SEARCH_SIDE = 64;
@@ -57,6 +58,8 @@ export interface ImageLoadOptions {
   maxSide?: number;
   maxPixels?: number;
   fractions?: SplitFractions;
+  /** The label column of a CSV of image paths. */
+  target?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -79,7 +82,7 @@ function channelStats(pixels: Uint8Array, channels: number, indices: number[], i
 
 /** Scans, checks, decodes and splits an image folder. Throws nothing for bad data: problems are findings. */
 export async function loadImageFolder(root: string, opts: ImageLoadOptions = {}, findings = new FindingList()): Promise<{ scan: ImageScan; dataset: ImageDataset | null }> {
-  const scan = await scanImageFolder(root, findings, { maxPixels: opts.maxPixels });
+  const scan = statSync(root).isFile() ? await scanImageCsv(root, findings, { maxPixels: opts.maxPixels, target: opts.target }) : await scanImageFolder(root, findings, { maxPixels: opts.maxPixels });
   const balance = checkClasses(scan.items.map((i) => i.label), findings, 'The dataset');
   if (findings.hasErrors) return { scan, dataset: null };
   const res = chooseResolution(scan.items, opts.maxSide);

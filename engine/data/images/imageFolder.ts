@@ -4,10 +4,11 @@
  * over the pixel limit, the same picture filed under two classes. Problem files are skipped and reported.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { listDir, mapLimit, walkFiles, type WalkedFile } from '../fileWalk.js';
 import { listFiles, type FindingList } from '../findings.js';
+import { scanTable } from '../tables/csvTable.js';
 import { DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probeImage, sniffFormat, type ImageInfo } from './imageDecoder.js';
 
 export interface ImageItem {
@@ -59,9 +60,8 @@ async function classFolders(dir: string, root: string, findings: FindingList, sp
   return out;
 }
 
-/** Reads every candidate's header (and its content hash) and returns the usable images. */
+/** Scans a folder of class folders (optionally inside train/ and test/). */
 export async function scanImageFolder(root: string, findings: FindingList, opts: ScanOptions = {}): Promise<ImageScan> {
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const top = await listDir(root, root, findings);
   const splitDirs = top.dirs.filter((d) => ['train', 'test'].includes(path.basename(d).toLowerCase()));
   const hasSplitFolders = splitDirs.length > 0;
@@ -71,6 +71,54 @@ export async function scanImageFolder(root: string, findings: FindingList, opts:
   } else {
     candidates = await classFolders(root, root, findings);
   }
+  return { root, hasSplitFolders, ...(await probeCandidates(candidates, root, findings, opts)) };
+}
+
+/**
+ * A CSV listing image files (relative to the CSV's folder, or absolute) and their labels: the path column is the
+ * one whose values end in image extensions, the label the target column (default: the last other one). An optional
+ * column named "split" with values train/test is respected.
+ */
+export async function scanImageCsv(file: string, findings: FindingList, opts: ScanOptions & { target?: string } = {}): Promise<ImageScan> {
+  const root = path.dirname(file);
+  const scan = await scanTable(file, findings, opts.target);
+  if (!scan) return { root, items: [], classes: [], hasSplitFolders: false };
+  const pathCol = scan.header.findIndex((_, c) => c !== scan.targetIndex && scan.rows.length > 0 && scan.rows.filter((r) => IMAGE_EXTENSIONS.has(path.extname(r[c].trim()).toLowerCase())).length / scan.rows.length > 0.5);
+  if (pathCol < 0) {
+    findings.error('UNKNOWN_KIND', `${path.basename(file)} has no column of image file names.`, 'List one image path per row next to its label.', [file]);
+    return { root, items: [], classes: [], hasSplitFolders: false };
+  }
+  const splitCol = scan.header.findIndex((h) => h.toLowerCase() === 'split');
+  const realRoot = await realpath(root);
+  const candidates: Candidate[] = [];
+  const missing: string[] = [];
+  for (const [i, r] of scan.rows.entries()) {
+    const rel = r[pathCol].trim();
+    const abs = path.resolve(root, rel);
+    let size: number;
+    try {
+      size = (await stat(abs)).size;
+    } catch {
+      missing.push(`${rel} (line ${scan.lines[i]})`);
+      continue;
+    }
+    const real = await realpath(abs);
+    if (!path.isAbsolute(rel) && real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+      findings.warning('SYMLINK_OUTSIDE', `${rel} (line ${scan.lines[i]}) leads outside the dataset folder; it was skipped.`, 'Keep the images in the folder of the CSV.', [abs]);
+      continue;
+    }
+    const split = splitCol >= 0 ? (r[splitCol].trim().toLowerCase() as 'train' | 'test') : undefined;
+    candidates.push({ file: abs, rel, size, label: r[scan.targetIndex].trim(), split: split === 'train' || split === 'test' ? split : undefined });
+  }
+  if (missing.length) {
+    findings.warning('MISSING_IMAGE_FILE', `${missing.length} image${missing.length > 1 ? 's' : ''} listed in ${path.basename(file)} ${missing.length > 1 ? 'do' : 'does'} not exist: ${listFiles(missing)}.`, 'Check the paths (relative to the CSV file).', [file]);
+  }
+  return { root, hasSplitFolders: candidates.some((c) => c.split !== undefined), ...(await probeCandidates(candidates, root, findings, opts)) };
+}
+
+/** Reads every candidate's header (and its content hash) and returns the usable images. */
+async function probeCandidates(candidates: Candidate[], root: string, findings: FindingList, opts: ScanOptions): Promise<{ items: ImageItem[]; classes: string[] }> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const zero: string[] = [];
   const notImage: string[] = [];
   const tooLarge: Array<{ file: string; w: number; h: number }> = [];
@@ -146,5 +194,5 @@ export async function scanImageFolder(root: string, findings: FindingList, opts:
   }
   const items = probed.filter((p): p is { item: ImageItem; hash: string } => p !== null && !skip.has(p.item.file)).map((p) => p.item);
   const classes = [...new Set(items.map((i) => i.label))].sort();
-  return { root, items, classes, hasSplitFolders };
+  return { items, classes };
 }
