@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Tests never touch the user's cache of decoded images.
+    env: { NETSPROUT_CACHE_DIR: path.join(os.tmpdir(), `netsprout-test-cache-${process.pid}`) },
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },
 });

@@ -29,7 +29,22 @@ export interface TrainCommandOptions {
   save?: string;
   kind?: string;
   classWeights?: boolean;
+  augment?: string;
   json?: boolean;
+}
+
+/** `crop=N,flip` style, e.g. `crop=4`, `flip`, `crop=3,flip`. */
+function parseAugment(value: string): { cropPadding: number; flip: boolean } {
+  const parts = value.split(',').map((p) => p.trim());
+  let cropPadding = 0;
+  let flip = false;
+  for (const p of parts) {
+    const m = /^crop=(\d+)$/.exec(p);
+    if (m) cropPadding = Number(m[1]);
+    else if (p === 'flip') flip = true;
+    else throw new NetSproutError('CLI_BAD_OPTION', `--augment does not understand "${p}".`, 'Use auto, none, or a list such as crop=4,flip.');
+  }
+  return { cropPadding, flip };
 }
 
 export function parseKind(value: string): DataKind {
@@ -63,7 +78,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
   const backend = await initBackend(opts.backend);
   const kind = opts.kind ? parseKind(opts.kind) : undefined;
-  const data = await prepareData(opts.data, { kind, seed, target: opts.target, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
+  const augment = opts.augment === undefined || opts.augment === 'auto' ? 'auto' : opts.augment === 'none' ? 'none' : parseAugment(opts.augment);
+  const data = await prepareData(opts.data, { kind, seed, target: opts.target, augment, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
   const trainData = data.train;
   const valData = data.validation;
   const graph = await loadArch(opts.arch ?? 'auto', data);
@@ -82,10 +98,12 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
     params: metrics.params,
     macs: metrics.macs,
     warnings: data.findings.filter((f) => f.severity === 'warning'),
+    augment: data.spec?.kind === 'images' ? data.spec.augment.reason : null,
   };
   if (json) printJson(header);
   else {
     for (const f of header.warnings) process.stdout.write(`Warning: ${f.message}\n  ${f.hint}\n`);
+    if (header.augment) process.stdout.write(`Augmentation: ${header.augment}.\n`);
     process.stdout.write(`Training on ${trainCount} examples (${valData.y.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}.\n`);
   }
   const bar = !json && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | {rate} examples/s | ETA {eta_h}', hideCursor: true }) : null;
@@ -131,7 +149,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   process.removeListener('SIGINT', onSignal);
   let testAccuracy: number | null = null;
   if (data.test && !result.cancelled) testAccuracy = (await evaluate(model, data.test)).accuracy;
-  if (opts.save) await saveModelCheckpoint(opts.save, model);
+  if (opts.save) await saveModelCheckpoint(opts.save, model, data.spec);
   const last = result.epochs[result.epochs.length - 1];
   const summary = {
     backend: backend.chosen,

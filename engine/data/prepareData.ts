@@ -7,13 +7,13 @@ import { readdir } from 'node:fs/promises';
 import { isHiddenOrSystem } from './fileWalk.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { NetSproutError } from '../errors.js';
-import type { TensorData } from '../train/trainer.js';
+import { disposeTrainData, type TensorData, type TrainData } from '../train/trainer.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { detectKind, type DataKind } from './detectKind.js';
 import { FindingList, type Finding } from './findings.js';
 import { loadIdxFolder } from './idx.js';
 import { idxToTensorData, pixelStats } from './idxTensors.js';
-import { imageTensorData, loadImageFolder } from './images/imageDataset.js';
+import { imageBatchData, loadImageFolder, type ImageLoadOptions } from './images/imageDataset.js';
 import type { PreprocessSpec } from './preprocessSpec.js';
 import { checkClasses } from './classBalance.js';
 import { stratifiedSplits } from './splits.js';
@@ -24,9 +24,9 @@ export interface PreparedData {
   kind: DataKind;
   inputShape: number[];
   classes: string[];
-  train: TensorData;
-  validation: TensorData;
-  test?: TensorData;
+  train: TrainData;
+  validation: TrainData;
+  test?: TrainData;
   findings: Finding[];
   spec?: PreprocessSpec;
   classWeights?: number[];
@@ -35,6 +35,8 @@ export interface PreparedData {
 }
 
 export interface PrepareOptions {
+  /** Augmentation for images: 'auto' by rule, 'none', or explicit. */
+  augment?: ImageLoadOptions['augment'];
   kind?: DataKind;
   /** The column to predict (tables, text CSV); default: the last. */
   target?: string;
@@ -106,7 +108,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     };
   }
   if (kind === 'images') {
-    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
+    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, augment: opts.augment, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
     if (!dataset) throw new DataUnusableError(p, findings.items);
     // A limit takes a random (seeded) subset: the splits are sorted, and so grouped by class.
     const train = limitIndices(dataset.splits.train, opts.limit, seed);
@@ -115,9 +117,9 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
       kind,
       inputShape: [height, width, channels],
       classes: dataset.spec.classes,
-      train: imageTensorData(dataset, train),
-      validation: imageTensorData(dataset, dataset.splits.validation),
-      test: dataset.splits.test.length ? imageTensorData(dataset, dataset.splits.test) : undefined,
+      train: imageBatchData(dataset, train),
+      validation: imageBatchData(dataset, dataset.splits.validation),
+      test: dataset.splits.test.length ? imageBatchData(dataset, dataset.splits.test) : undefined,
       findings: findings.items,
       spec: dataset.spec,
       classWeights: dataset.balance.classWeights,
@@ -188,5 +190,5 @@ function rowsTensorData(data: Float32Array | Int32Array, width: number, labels: 
 }
 
 export function disposePrepared(d: PreparedData): void {
-  tf.dispose([d.train.x, d.validation.x, ...(d.test ? [d.test.x] : [])]);
+  for (const part of [d.train, d.validation, d.test]) if (part) disposeTrainData(part);
 }

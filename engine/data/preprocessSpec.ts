@@ -1,3 +1,4 @@
+import type { AugmentSpec } from './images/augmentation.js';
 import type { TablePreprocessSpec } from './tables/csvTable.js';
 import type { TextPreprocessSpec } from './text/textData.js';
 
@@ -20,12 +21,14 @@ export interface ImagePreprocessSpec {
   mean: number[];
   std: number[];
   classes: string[];
+  /** Training-time augmentation and why it was chosen. */
+  augment: AugmentSpec;
 }
 
 export type PreprocessSpec = ImagePreprocessSpec | TablePreprocessSpec | TextPreprocessSpec;
 
 /** Applies the normalisation of a spec to raw HWC bytes. */
-export function normaliseImages(spec: ImagePreprocessSpec, raw: Uint8Array, out = new Float32Array(raw.length)): Float32Array {
+export function normaliseImages(spec: Pick<ImagePreprocessSpec, 'channels' | 'mean' | 'std'>, raw: Uint8Array, out = new Float32Array(raw.length)): Float32Array {
   const c = spec.channels;
   const inv = spec.std.map((s) => 1 / s);
   for (let i = 0; i < raw.length; i++) {

@@ -3,9 +3,12 @@
  *   graph.json    the architecture
  *   weights.json  manifest: graph hash, and per layer id its variables (name, shape, offset, length in floats)
  *   weights.bin   every variable as little-endian float32, in manifest order
+ *   preprocess.json  the data's preprocessing spec, when given (so prediction applies the same transforms)
  * Files are written to temporary names and renamed, so a crash never leaves a half-written checkpoint.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import path from 'node:path';
 import { NetSproutError } from '../errors.js';
 import { graphFromJSON, graphHash, graphToJSON } from '../graph/serialize.js';
@@ -25,7 +28,7 @@ async function writeAtomic(file: string, data: string | Uint8Array): Promise<voi
   await rename(tmp, file);
 }
 
-export async function saveCheckpoint(dir: string, graph: Graph, weights: Map<string, LayerWeights[]>): Promise<void> {
+export async function saveCheckpoint(dir: string, graph: Graph, weights: Map<string, LayerWeights[]>, preprocess?: PreprocessSpec): Promise<void> {
   await mkdir(dir, { recursive: true });
   const manifest: Manifest = { format: 'netsprout-weights', version: 1, graphHash: graphHash(graph), layers: [] };
   let total = 0;
@@ -51,16 +54,18 @@ export async function saveCheckpoint(dir: string, graph: Graph, weights: Map<str
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('NetSprout checkpoints need a little-endian machine.');
   await writeAtomic(path.join(dir, 'weights.bin'), bytes);
   await writeAtomic(path.join(dir, 'graph.json'), graphToJSON(graph));
+  if (preprocess) await writeAtomic(path.join(dir, 'preprocess.json'), JSON.stringify(preprocess, null, 1));
   await writeAtomic(path.join(dir, 'weights.json'), JSON.stringify(manifest, null, 1));
 }
 
-export async function saveModelCheckpoint(dir: string, model: GraphModel): Promise<void> {
-  await saveCheckpoint(dir, model.graph, model.allWeights());
+export async function saveModelCheckpoint(dir: string, model: GraphModel, preprocess?: PreprocessSpec): Promise<void> {
+  await saveCheckpoint(dir, model.graph, model.allWeights(), preprocess);
 }
 
 export interface LoadedCheckpoint {
   graph: Graph;
   weights: Map<string, Float32Array[]>;
+  preprocess?: PreprocessSpec;
 }
 
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
@@ -91,7 +96,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
       }),
     );
   }
-  return { graph, weights };
+  const specFile = path.join(dir, 'preprocess.json');
+  const preprocess = existsSync(specFile) ? (JSON.parse(await readFile(specFile, 'utf8')) as PreprocessSpec) : undefined;
+  return { graph, weights, preprocess };
 }
 
 export async function loadModelCheckpoint(dir: string): Promise<GraphModel> {

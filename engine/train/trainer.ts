@@ -17,6 +17,30 @@ export interface TensorData {
   numClasses: number;
 }
 
+/** Data that builds its batches on demand (from bytes in memory or on disk), with augmentation in training. */
+export interface BatchData {
+  y: Int32Array;
+  numClasses: number;
+  /** The examples at `indices` (positions into y), as one tensor; `rng` is given in training only. */
+  read(indices: ArrayLike<number>, rng?: SeededRandom): tf.Tensor;
+}
+
+export type TrainData = TensorData | BatchData;
+
+export function isTensorData(d: TrainData): d is TensorData {
+  return (d as TensorData).x instanceof tf.Tensor;
+}
+
+/** A batch of examples by position; augmentation applies when `rng` is given. */
+export function readBatch(d: TrainData, indices: Int32Array, rng?: SeededRandom): tf.Tensor {
+  if (isTensorData(d)) return tf.tidy(() => tf.gather(d.x, tf.tensor1d(indices, 'int32')));
+  return d.read(indices, rng);
+}
+
+export function disposeTrainData(d: TrainData): void {
+  if (isTensorData(d)) d.x.dispose();
+}
+
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
@@ -91,20 +115,22 @@ function makeOptimizer(config: TrainConfig): Optimizer {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Loss, accuracy and predicted classes in inference mode, in batches. */
-export async function evaluate(model: GraphModel, data: TensorData, batchSize = 256): Promise<Evaluation> {
+export async function evaluate(model: GraphModel, data: TrainData, batchSize = 256): Promise<Evaluation> {
   const n = data.y.length;
   const predictions = new Int32Array(n);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
+    const batch = isTensorData(data) ? null : data.read(Int32Array.from({ length: end - start }, (_, i) => start + i));
     const [loss, pred] = tf.tidy(() => {
-      const xb = tf.slice(data.x, start, end - start);
+      const xb = batch ?? tf.slice((data as TensorData).x, start, end - start);
       const yb = tf.tensor1d(data.y.subarray(start, end), 'int32');
       const logits = model.forward(xb, { training: false, logits: true });
       const l = tf.losses.softmaxCrossEntropy(tf.oneHot(yb, data.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
       return [l.dataSync()[0], tf.argMax(logits, 1).dataSync() as Int32Array];
     });
+    batch?.dispose();
     lossSum += loss;
     predictions.set(pred, start);
     for (let i = start; i < end; i++) if (pred[i - start] === data.y[i]) correct++;
@@ -113,7 +139,7 @@ export async function evaluate(model: GraphModel, data: TensorData, batchSize = 
   return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, predictions, count: n };
 }
 
-export async function train(model: GraphModel, trainData: TensorData, config: TrainConfig, valData?: TensorData): Promise<TrainResult> {
+export async function train(model: GraphModel, trainData: TrainData, config: TrainConfig, valData?: TrainData): Promise<TrainResult> {
   const rng = makeRandom(config.seed ?? 0);
   const n = trainData.y.length;
   const batchSize = Math.min(config.batchSize, n);
@@ -148,7 +174,7 @@ export async function train(model: GraphModel, trainData: TensorData, config: Tr
         const lr = sgdrLearningRate(config, step, batches, totalSteps);
         const dropoutSeed = rng.seed();
         const kept: { correct?: tf.Tensor } = {};
-        const xb0 = tf.tidy(() => tf.gather(trainData.x, tf.tensor1d(idx, 'int32')));
+        const xb0 = readBatch(trainData, idx, rng);
         const xb = config.augment ? config.augment(xb0, rng) : xb0;
         const yb = tf.tensor1d(Int32Array.from(idx, (i) => trainData.y[i]), 'int32');
         const { value, grads } = tf.variableGrads(() => {

@@ -55,7 +55,7 @@ describe('image folders', () => {
     expect(dataset!.spec.channels).toBe(3);
     // Mixed sizes: a square side from the (upper) median of the larger sides, 20 19 18 19 20 21 22 … 27 twice → 22.
     expect([dataset!.spec.height, dataset!.spec.width]).toEqual([22, 22]);
-    expect(dataset!.pixels.length).toBe(24 * 22 * 22 * 3);
+    expect(dataset!.pixels!.length).toBe(24 * 22 * 22 * 3);
   });
 
   it('keeps small images of one size as they are, and grayscale as one channel', async () => {

@@ -11,6 +11,7 @@ import { disposePrepared, prepareData } from '../../engine/data/prepareData.js';
 import { encodeTableRows, fitTableSpec, scanTable, type NumericColumnSpec } from '../../engine/data/tables/csvTable.js';
 import { encodeTexts, fitTextSpec, tokenize } from '../../engine/data/text/textData.js';
 import { decodeText } from '../../engine/data/textEncoding.js';
+import type { TensorData } from '../../engine/train/trainer.js';
 
 async function file(name: string, content: string | Buffer): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-tab-'));
@@ -84,7 +85,7 @@ describe('tables', () => {
     expect(data.kind).toBe('table');
     expect(data.inputShape).toEqual([1 + 1 + 3]);
     expect(data.train.y.length + data.validation.y.length + data.test!.y.length).toBe(200);
-    expect(data.train.x.dtype).toBe('float32');
+    expect((data.train as TensorData).x.dtype).toBe('float32');
     disposePrepared(data);
   });
 });
@@ -141,9 +142,9 @@ describe('text', () => {
     expect(await detectKind(f)).toBe('text');
     const data = await prepareData(f);
     expect(data.kind).toBe('text');
-    expect(data.train.x.dtype).toBe('int32');
+    expect((data.train as TensorData).x.dtype).toBe('int32');
     expect(data.vocabularySize).toBeGreaterThan(10);
-    expect(tf.max(data.train.x).dataSync()[0]).toBeLessThan(data.vocabularySize!);
+    expect(tf.max((data.train as TensorData).x).dataSync()[0]).toBeLessThan(data.vocabularySize!);
     disposePrepared(data);
   });
 });
