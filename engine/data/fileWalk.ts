@@ -2,7 +2,7 @@
  * Walks a dataset folder: hidden and system files are skipped quietly, symbolic links are followed only while they
  * stay inside the dataset folder (a link that leaves it is a finding and is skipped), and loops are impossible.
  */
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FindingList } from './findings.js';
 
@@ -18,6 +18,7 @@ export interface WalkedFile {
   /** Path relative to the walked folder, with '/' separators. */
   rel: string;
   size: number;
+  mtimeMs: number;
 }
 
 export interface WalkedDir {
@@ -56,7 +57,10 @@ export async function listDir(dir: string, root: string, findings: FindingList):
       isFile = s.isFile();
     }
     if (isDir) out.dirs.push(full);
-    else if (isFile) out.files.push({ file: full, rel: path.relative(root, full).split(path.sep).join('/'), size: (await lstat(full)).isSymbolicLink() ? (await stat(full)).size : (await lstat(full)).size });
+    else if (isFile) {
+      const s = await stat(full);
+      out.files.push({ file: full, rel: path.relative(root, full).split(path.sep).join('/'), size: s.size, mtimeMs: s.mtimeMs });
+    }
   }
   return out;
 }

@@ -56,6 +56,18 @@ describe('decoded-image cache', () => {
     b.dispose();
   });
 
+  it('remembers the scan of an unchanged folder, findings included', async () => {
+    const root = await classFolder(10);
+    await writeFile(path.join(root, 'left', 'broken.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(40, 1)]));
+    const { inspectDataset } = await import('../../engine/data/inspectDataset.js');
+    const first = await inspectDataset(root);
+    expect(readdirSync(path.join(cacheRoot(), 'scans')).length).toBeGreaterThan(0);
+    const second = await inspectDataset(root);
+    expect(second.findings).toEqual(first.findings);
+    expect(second.findings.map((f) => f.code)).toEqual(['CORRUPT_IMAGE']);
+    expect(second.examples).toBe(20);
+  });
+
   it('ignores a damaged cache file and decodes again', async () => {
     const root = await classFolder(10);
     await loadImageFolder(root, { seed: 1 });

@@ -149,7 +149,8 @@ async function decodeToCache(items: ImageItem[], target: DecodeTarget, opts: Ima
 
 /** Scans, checks, decodes (or reads the cache) and splits an image dataset. Bad data gives findings, not throws. */
 export async function loadImageFolder(root: string, opts: ImageLoadOptions = {}, findings = new FindingList()): Promise<{ scan: ImageScan; dataset: ImageDataset | null }> {
-  const scan = statSync(root).isFile() ? await scanImageCsv(root, findings, { maxPixels: opts.maxPixels, target: opts.target }) : await scanImageFolder(root, findings, { maxPixels: opts.maxPixels });
+  const scanOpts = { maxPixels: opts.maxPixels, noCache: opts.noCache };
+  const scan = statSync(root).isFile() ? await scanImageCsv(root, findings, { ...scanOpts, target: opts.target }) : await scanImageFolder(root, findings, scanOpts);
   const balance0 = checkClasses(scan.items.map((i) => i.label), findings, 'The dataset');
   if (findings.hasErrors) return { scan, dataset: null };
   const res = chooseResolution(scan.items, opts.maxSide);

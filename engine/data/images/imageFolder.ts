@@ -4,10 +4,11 @@
  * over the pixel limit, the same picture filed under two classes. Problem files are skipped and reported.
  */
 import { createHash } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { cacheRoot } from './decodedCache.js';
 import path from 'node:path';
 import { listDir, mapLimit, walkFiles, type WalkedFile } from '../fileWalk.js';
-import { listFiles, type FindingList } from '../findings.js';
+import { listFiles, type Finding, type FindingList } from '../findings.js';
 import { scanTable } from '../tables/csvTable.js';
 import { DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probeImage, sniffFormat, type ImageInfo } from './imageDecoder.js';
 
@@ -29,6 +30,8 @@ export interface ImageScan {
 
 export interface ScanOptions {
   maxPixels?: number;
+  /** Neither read nor write the scan cache. */
+  noCache?: boolean;
 }
 
 interface Candidate extends WalkedFile {
@@ -96,8 +99,9 @@ export async function scanImageCsv(file: string, findings: FindingList, opts: Sc
     const rel = r[pathCol].trim();
     const abs = path.resolve(root, rel);
     let size: number;
+    let mtimeMs: number;
     try {
-      size = (await stat(abs)).size;
+      ({ size, mtimeMs } = await stat(abs));
     } catch {
       missing.push(`${rel} (line ${scan.lines[i]})`);
       continue;
@@ -108,7 +112,7 @@ export async function scanImageCsv(file: string, findings: FindingList, opts: Sc
       continue;
     }
     const split = splitCol >= 0 ? (r[splitCol].trim().toLowerCase() as 'train' | 'test') : undefined;
-    candidates.push({ file: abs, rel, size, label: r[scan.targetIndex].trim(), split: split === 'train' || split === 'test' ? split : undefined });
+    candidates.push({ file: abs, rel, size, mtimeMs, label: r[scan.targetIndex].trim(), split: split === 'train' || split === 'test' ? split : undefined });
   }
   if (missing.length) {
     findings.warning('MISSING_IMAGE_FILE', `${missing.length} image${missing.length > 1 ? 's' : ''} listed in ${path.basename(file)} ${missing.length > 1 ? 'do' : 'does'} not exist: ${listFiles(missing)}.`, 'Check the paths (relative to the CSV file).', [file]);
@@ -116,9 +120,36 @@ export async function scanImageCsv(file: string, findings: FindingList, opts: Sc
   return { root, hasSplitFolders: candidates.some((c) => c.split !== undefined), ...(await probeCandidates(candidates, root, findings, opts)) };
 }
 
-/** Reads every candidate's header (and its content hash) and returns the usable images. */
+/**
+ * Reads every candidate's header (and its content hash) and returns the usable images. The result, findings
+ * included, is cached under a key made of every file's path, label, size and modification time, so an unchanged
+ * dataset is not read again.
+ */
 async function probeCandidates(candidates: Candidate[], root: string, findings: FindingList, opts: ScanOptions): Promise<{ items: ImageItem[]; classes: string[] }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const key = createHash('sha256').update(JSON.stringify({ v: 1, maxPixels, c: candidates.map((c) => [c.file, c.label, c.split ?? '', c.size, c.mtimeMs]) })).digest('hex').slice(0, 24);
+  const cacheFile = path.join(cacheRoot(), 'scans', `${key}.json`);
+  if (!opts.noCache) {
+    try {
+      const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as { items: ImageItem[]; classes: string[]; findings: Finding[] };
+      for (const f of cached.findings) findings.add(f.severity, f.code, f.message, f.hint, f.files);
+      return { items: cached.items, classes: cached.classes };
+    } catch {
+      // No cached scan (or an unreadable one): scan.
+    }
+  }
+  const before = findings.items.length;
+  const result = await probeUncached(candidates, root, findings, maxPixels);
+  if (!opts.noCache) {
+    await mkdir(path.dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ ...result, findings: findings.items.slice(before) }));
+    await rename(tmp, cacheFile);
+  }
+  return result;
+}
+
+async function probeUncached(candidates: Candidate[], root: string, findings: FindingList, maxPixels: number): Promise<{ items: ImageItem[]; classes: string[] }> {
   const zero: string[] = [];
   const notImage: string[] = [];
   const tooLarge: Array<{ file: string; w: number; h: number }> = [];
