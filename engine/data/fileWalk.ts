@@ -30,8 +30,15 @@ export interface WalkedDir {
 export async function listDir(dir: string, root: string, findings: FindingList): Promise<WalkedDir> {
   const realRoot = await realpath(root);
   const out: WalkedDir = { files: [], dirs: [] };
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (isHiddenOrSystem(entry.name)) continue;
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !isHiddenOrSystem(e.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Plain files are stat'ed in parallel; links and folders are handled in order below.
+  const stats = await mapLimit(entries, 32, async (e) => (e.isFile() ? stat(path.join(dir, e.name)) : null));
+  for (const [k, entry] of entries.entries()) {
+    if (entry.isFile()) {
+      const full = path.join(dir, entry.name);
+      out.files.push({ file: full, rel: path.relative(root, full).split(path.sep).join('/'), size: stats[k]!.size, mtimeMs: stats[k]!.mtimeMs });
+      continue;
+    }
     const full = path.join(dir, entry.name);
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();

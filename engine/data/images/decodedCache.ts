@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DecodeTarget } from './imageDecoder.js';
@@ -32,12 +32,10 @@ export function cacheRoot(): string {
   return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'netsprout');
 }
 
-export async function cacheKey(files: string[], target: DecodeTarget, maxPixels: number): Promise<string> {
+/** The key of a set of files (path, size, modification time, as scanned) decoded to a target. */
+export function cacheKey(files: Array<{ file: string; size: number; mtimeMs: number }>, target: DecodeTarget, maxPixels: number): string {
   const h = createHash('sha256').update(JSON.stringify({ VERSION, target, maxPixels }));
-  for (const f of files) {
-    const s = await stat(f);
-    h.update(`${f}\0${s.size}\0${s.mtimeMs}\n`);
-  }
+  for (const f of files) h.update(`${f.file}\0${f.size}\0${f.mtimeMs}\n`);
   return h.digest('hex').slice(0, 24);
 }
 

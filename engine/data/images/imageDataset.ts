@@ -107,7 +107,7 @@ const DECODE_CHUNK = 512;
 async function decodeToCache(items: ImageItem[], target: DecodeTarget, opts: ImageLoadOptions, findings: FindingList, keepInMemory: boolean): Promise<{ reader: CacheReader | null; pixels: Uint8Array | null; decoded: number[]; decodedNow: boolean }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const imageSize = target.height * target.width * target.channels;
-  const file = opts.noCache ? null : cacheFile(await cacheKey(items.map((i) => i.file), target, maxPixels));
+  const file = opts.noCache ? null : cacheFile(cacheKey(items, target, maxPixels));
   const cached = file ? openCache(file) : null;
   if (cached) {
     opts.onProgress?.(items.length, items.length);

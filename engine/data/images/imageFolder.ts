@@ -15,6 +15,8 @@ import { DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probeImage, sniffFormat, type Ima
 export interface ImageItem {
   file: string;
   rel: string;
+  size: number;
+  mtimeMs: number;
   label: string;
   /** The split a train/ or test/ folder put the file in. */
   split?: 'train' | 'test';
@@ -127,7 +129,7 @@ export async function scanImageCsv(file: string, findings: FindingList, opts: Sc
  */
 async function probeCandidates(candidates: Candidate[], root: string, findings: FindingList, opts: ScanOptions): Promise<{ items: ImageItem[]; classes: string[] }> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const key = createHash('sha256').update(JSON.stringify({ v: 1, maxPixels, c: candidates.map((c) => [c.file, c.label, c.split ?? '', c.size, c.mtimeMs]) })).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(JSON.stringify({ v: 2, maxPixels, c: candidates.map((c) => [c.file, c.label, c.split ?? '', c.size, c.mtimeMs]) })).digest('hex').slice(0, 24);
   const cacheFile = path.join(cacheRoot(), 'scans', `${key}.json`);
   if (!opts.noCache) {
     try {
@@ -187,7 +189,7 @@ async function probeUncached(candidates: Candidate[], root: string, findings: Fi
       tooLarge.push({ file: c.file, w: info.width, h: info.height });
       return null;
     }
-    return { item: { file: c.file, rel: c.rel, label: c.label, split: c.split, info } as ImageItem, hash: createHash('sha1').update(buf).digest('hex') };
+    return { item: { file: c.file, rel: c.rel, size: c.size, mtimeMs: c.mtimeMs, label: c.label, split: c.split, info } as ImageItem, hash: createHash('sha1').update(buf).digest('hex') };
   });
   if (zero.length) findings.warning('ZERO_BYTE_FILE', `${zero.length} file${zero.length > 1 ? 's are' : ' is'} empty (0 bytes) and skipped: ${listFiles(zero.map((f) => path.relative(root, f)))}.`, 'Copy these images again; the copy was probably interrupted.', zero);
   if (notImage.length) {
