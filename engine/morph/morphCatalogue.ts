@@ -1,0 +1,67 @@
+/**
+ * Every morphism that applies to a network, and a random pick among them: what the search strategies draw from.
+ */
+import { topologicalOrder } from '../graph/topology.js';
+import type { SeededRandom } from '../train/seededRandom.js';
+import { CHANNEL_PRODUCERS } from './channelMap.js';
+import { deeperConvBlock, deeperDense } from './deeper.js';
+import { branchConv, widenKernel } from './kernelMorphs.js';
+import { MorphError, shapesOf, type ModelState, type MorphResult } from './modelState.js';
+import { net2wider } from './net2wider.js';
+import { addSkip, concatSkip } from './skipConnections.js';
+
+export interface MorphCandidate {
+  op: string;
+  describe: string;
+  apply: (rng: SeededRandom) => MorphResult;
+}
+
+export function applicableMorphs(state: ModelState): MorphCandidate[] {
+  const g = state.graph;
+  const shapes = shapesOf(g);
+  const order = topologicalOrder(g);
+  const out: MorphCandidate[] = [];
+  const reluMaps = order.filter((l) => shapes.get(l.id)!.length === 3 && l.type === 'activation' && l.params.fn === 'relu');
+  for (const l of reluMaps) {
+    for (const k of [3, 5] as const) out.push({ op: 'deeper-conv', describe: `Conv${k}-BN-ReLU after ${l.id}`, apply: () => deeperConvBlock(state, l.id, k) });
+    out.push({ op: 'deeper-sepconv', describe: `SepConv3-BN-ReLU after ${l.id}`, apply: () => deeperConvBlock(state, l.id, 3, true) });
+  }
+  for (const l of order) {
+    const shape = shapes.get(l.id)!;
+    if (shape.length === 1 && l.id !== g.output && l.type !== 'input') out.push({ op: 'deeper-dense', describe: `identity dense after ${l.id}`, apply: () => deeperDense(state, l.id) });
+    if (CHANNEL_PRODUCERS.has(l.type) && l.id !== g.output) {
+      const width = shape[shape.length - 1];
+      out.push({ op: 'wider', describe: `widen ${l.id} from ${width}`, apply: (rng) => net2wider(state, l.id, width * (rng.next() < 0.5 ? 2 : 1) + (rng.next() < 0.5 ? 0 : Math.max(1, Math.round(width / 2))), rng) });
+    }
+    if ((l.type === 'conv2d' || l.type === 'separableConv2d') && l.params.padding === 'same' && l.params.kernelSize[0] < 7 && l.params.kernelSize.every((k) => k % 2 === 1) && l.params.dilation.every((d) => d === 1)) {
+      out.push({ op: 'widen-kernel', describe: `kernel of ${l.id} +2`, apply: () => widenKernel(state, l.id) });
+    }
+    if (l.type === 'conv2d' && l.params.filters >= 2) out.push({ op: 'branch', describe: `branch ${l.id}`, apply: () => branchConv(state, l.id) });
+  }
+  for (let i = 0; i < reluMaps.length; i++) {
+    for (let j = i + 1; j < reluMaps.length; j++) {
+      const a = reluMaps[i].id;
+      const b = reluMaps[j].id;
+      const [ha] = shapes.get(a)!;
+      const [hb] = shapes.get(b)!;
+      if (ha < hb) continue;
+      out.push({ op: 'skip-add', describe: `add skip ${a} → ${b}`, apply: () => addSkip(state, a, b) });
+      out.push({ op: 'skip-concat', describe: `concat skip ${a} → ${b}`, apply: () => concatSkip(state, a, b) });
+    }
+  }
+  return out;
+}
+
+/** Applies one applicable morphism chosen uniformly at random; morphisms that turn out not to apply are skipped. */
+export function randomMorph(state: ModelState, rng: SeededRandom, ops?: Set<string>): MorphResult {
+  const candidates = applicableMorphs(state).filter((c) => !ops || ops.has(c.op));
+  while (candidates.length) {
+    const [pick] = candidates.splice(rng.int(candidates.length), 1);
+    try {
+      return pick.apply(rng);
+    } catch (e) {
+      if (!(e instanceof MorphError)) throw e;
+    }
+  }
+  throw new MorphError('No morphism applies to this network.');
+}

@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { initBackend } from '../../engine/backend/ladder.js';
+import { GraphBuilder } from '../../engine/graph/builder.js';
+import { mlp, textCnn } from '../../engine/graph/presets.js';
+import type { Graph } from '../../engine/graph/types.js';
+import {
+  addSkip,
+  applicableMorphs,
+  branchConv,
+  checkState,
+  concatSkip,
+  deeperConvBlock,
+  deeperDense,
+  MorphError,
+  net2wider,
+  randomMorph,
+  widenKernel,
+  type ModelState,
+  type MorphResult,
+} from '../../engine/morph/index.js';
+import { GraphModel } from '../../engine/train/graphModel.js';
+import { makeRandom, type SeededRandom } from '../../engine/train/seededRandom.js';
+
+/** An image net with BN, pooling, a separable conv, an add skip, a flatten→dense head. */
+function imageNet(): Graph {
+  const b = new GraphBuilder();
+  let x = b.input([12, 12, 3]);
+  x = b.convBnRelu(x, 6);
+  const a = x;
+  x = b.activation(b.batchNorm(b.separableConv2d(x, 6, 3, { useBias: false })), 'relu');
+  x = b.addLayers([x, a]);
+  x = b.maxPool2d(b.activation(x, 'relu'));
+  x = b.convBnRelu(x, 8);
+  x = b.depthwiseConv2d(x, 3, { depthMultiplier: 2 });
+  x = b.activation(x, 'relu');
+  x = b.flatten(b.avgPool2d(x, 2));
+  x = b.activation(b.dense(x, 10), 'relu');
+  return b.build(b.dense(x, 4, 'softmax'));
+}
+
+/** A trained-looking state: random weights and non-trivial batch-norm statistics. */
+function stateOf(graph: Graph, seed: number): ModelState {
+  const rng = makeRandom(seed);
+  const model = GraphModel.create(graph, seed);
+  const weights = new Map<string, Float32Array[]>();
+  for (const [id, ws] of model.allWeights()) {
+    if (ws.length === 4 && ws[2].name === 'moving_mean') {
+      weights.set(id, [ws[0].data.map(() => 0.5 + rng.next()), ws[1].data.map(() => rng.normal() * 0.3), ws[2].data.map(() => rng.normal() * 0.3), ws[3].data.map(() => 0.5 + rng.next())]);
+    } else weights.set(id, ws.map((w) => w.data.map((v) => (v === 0 ? rng.normal() * 0.1 : v))));
+  }
+  model.dispose();
+  return { graph, weights };
+}
+
+function outputs(state: ModelState, x: tf.Tensor): Float32Array {
+  const model = GraphModel.withWeights(state.graph, state.weights);
+  const y = model.predict(x);
+  const out = y.dataSync() as Float32Array;
+  y.dispose();
+  model.dispose();
+  return out;
+}
+
+function expectSameFunction(parent: ModelState, child: MorphResult, x: tf.Tensor) {
+  checkState(child);
+  const a = outputs(parent, x);
+  const b = outputs(child, x);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  expect(max, `${child.record.op} changed the outputs by ${max}`).toBeLessThan(1e-4);
+}
+
+const rng = makeRandom(77);
+const images = () => tf.tensor4d(Float32Array.from({ length: 5 * 12 * 12 * 3 }, () => rng.normal()), [5, 12, 12, 3]);
+const tokens = () => tf.tensor2d(Int32Array.from({ length: 4 * 20 }, () => rng.int(50)), [4, 20], 'int32');
+const rows = () => tf.tensor2d(Float32Array.from({ length: 6 * 9 }, () => rng.normal()), [6, 9]);
+
+// The cases below build models while the tests are collected.
+await initBackend();
+
+describe('each morphism keeps the function (inference mode)', () => {
+  const parent = stateOf(imageNet(), 1);
+  const x = images();
+  const cases: Array<[string, (r: SeededRandom) => MorphResult]> = [
+    ['deeper: Conv3-BN-ReLU after a ReLU', () => deeperConvBlock(parent, 'activation_1', 3)],
+    ['deeper: Conv5-BN-ReLU after a ReLU', () => deeperConvBlock(parent, 'activation_4', 5)],
+    ['deeper: SepConv-BN-ReLU after a ReLU', () => deeperConvBlock(parent, 'activation_3', 3, true)],
+    ['deeper: identity dense after a ReLU', () => deeperDense(parent, 'activation_6')],
+    ['deeper: identity dense after flatten', () => deeperDense(parent, 'flatten_1')],
+    ['wider: conv2d through BN, pooling, depthwise and flatten', (r) => net2wider(parent, 'conv2d_2', 13, r)],
+    ['wider: conv2d and separable conv joined by an add (effective area)', (r) => net2wider(parent, 'conv2d_1', 11, r)],
+    ['wider: separable conv (its add partner widened with it)', (r) => net2wider(parent, 'separableConv2d_1', 9, r)],
+    ['wider: dense', (r) => net2wider(parent, 'dense_1', 17, r)],
+    ['skip: add, same resolution', () => addSkip(parent, 'activation_1', 'activation_3')],
+    ['skip: add, pooled to a lower resolution', () => addSkip(parent, 'activation_1', 'activation_4')],
+    ['skip: concat, pooled', () => concatSkip(parent, 'activation_3', 'activation_4')],
+    ['kernel widening 3 → 5', () => widenKernel(parent, 'conv2d_2')],
+    ['kernel widening of a separable conv', () => widenKernel(parent, 'separableConv2d_1')],
+    ['branch a conv into two', () => branchConv(parent, 'conv2d_2')],
+  ];
+  for (const [name, morph] of cases) {
+    it(name, () => {
+      expectSameFunction(parent, morph(makeRandom(3)), x);
+    });
+  }
+
+  it('text model: wider conv1d and dense, deeper dense', () => {
+    const t = stateOf(textCnn(20, 50, 3), 2);
+    const x = tokens();
+    expectSameFunction(t, net2wider(t, 'conv1d_1', 96, makeRandom(1)), x);
+    expectSameFunction(t, deeperDense(t, 'globalMaxPool_1'), x);
+  });
+
+  it('table model: wider dense through batch norm, deeper dense', () => {
+    const m = stateOf(mlp([9], 3, [16, 8]), 3);
+    const x = rows();
+    expectSameFunction(m, net2wider(m, 'dense_1', 24, makeRandom(1)), x);
+    expectSameFunction(m, net2wider(m, 'dense_2', 12, makeRandom(2)), x);
+    expectSameFunction(m, deeperDense(m, 'activation_2'), x);
+  });
+
+  it('refuses what it cannot do exactly, with a reason', () => {
+    expect(() => net2wider(parent, 'dense_2', 8, makeRandom(1))).toThrow(MorphError);
+    expect(() => deeperConvBlock(parent, 'batchNorm_1', 3)).toThrow(/after a ReLU/);
+    expect(() => net2wider(parent, 'conv2d_2', 4, makeRandom(1))).toThrow(/already has 8 channels/);
+    expect(() => concatSkip(parent, 'activation_1', 'activation_2')).toThrow(/add/);
+  });
+});
+
+describe('random chains of five morphisms keep the function', () => {
+  const models: Array<[string, Graph, () => tf.Tensor]> = [
+    ['images', imageNet(), images],
+    ['text', textCnn(20, 50, 3), tokens],
+    ['tables', mlp([9], 3, [16, 8]), rows],
+  ];
+  for (const [name, graph, input] of models) {
+    it(name, () => {
+      const x = input();
+      for (let chain = 0; chain < 8; chain++) {
+        const r = makeRandom(100 + chain);
+        const start = stateOf(graph, chain);
+        let state: ModelState = start;
+        const ops: string[] = [];
+        for (let k = 0; k < 5; k++) {
+          const next = randomMorph(state, r);
+          ops.push(next.record.op);
+          state = next;
+        }
+        expectSameFunction(start, { ...state, record: { op: ops.join(' → ') } }, x);
+      }
+      expect(applicableMorphs(stateOf(graph, 0)).length).toBeGreaterThan(0);
+    });
+  }
+});
