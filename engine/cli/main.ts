@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
 import { inspectCommand } from './inspectCommand.js';
+import { resumeCommand, searchCommand } from './searchCommand.js';
 import { reportError } from './output.js';
 import { trainCommand } from './trainCommand.js';
 
@@ -52,6 +53,26 @@ program
   .option('--save <folder>', 'save the trained weights (checkpoint) to this folder')
   .option('--json', 'print one JSON object per line; the last line is the summary')
   .action((opts) => run(() => trainCommand(opts)));
+
+program
+  .command('search')
+  .description('Grow a network for a dataset within a time budget; without --data, on the bundled sample.')
+  .option('--data <path>', 'the dataset (any kind `inspect` reads); default: the bundled Fashion-MNIST sample')
+  .requiredOption('--budget <budget>', 'try (10 min), low (2 h), medium (5 h), high (16 h), or a duration such as 15m')
+  .option('--strategy <name>', 'hill (hill climbing with morphisms) or random', 'hill')
+  .option('--seed <n>', 'random seed', '0')
+  .option('--out <folder>', 'the job folder to create', 'netsprout-job')
+  .option('--kind <kind>', 'override the detected kind of data')
+  .option('--target <column>', 'the column to predict in a table or text CSV')
+  .option('--max-params <n>', 'the largest network allowed, in parameters')
+  .option('--json', 'one JSON event per line; the last line is the summary')
+  .action((opts) => run(() => searchCommand(opts)));
+
+program
+  .command('resume <jobFolder>')
+  .description('Continue a search job that was stopped or killed, without losing or repeating finished work.')
+  .option('--json', 'one JSON event per line; the last line is the summary')
+  .action((dir, opts) => run(() => resumeCommand(dir, opts)));
 
 try {
   await program.parseAsync(process.argv);

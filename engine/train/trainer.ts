@@ -59,6 +59,15 @@ export interface TrainConfig {
   classWeights?: number[];
   /** Train on at most this many batches per epoch (benchmarks). */
   maxBatchesPerEpoch?: number;
+  /** Stop after this many steps in all (the schedule anneals over them): a training that must fit a time budget. */
+  maxSteps?: number;
+  /** A hard stop (performance.now() milliseconds), checked between batches. */
+  deadline?: number;
+  /**
+   * Fit the training to the deadline: from the measured time per step, the number of steps (and so the cosine
+   * schedule) is set to end at the deadline, re-estimated as training goes.
+   */
+  fitToDeadline?: boolean;
   /** A batch transform applied in training only (augmentation); must not keep its input. */
   augment?: (batch: tf.Tensor, rng: SeededRandom) => tf.Tensor;
   onProgress?: (p: TrainProgress) => void;
@@ -145,7 +154,8 @@ export async function train(model: GraphModel, trainData: TrainData, config: Tra
   const batchSize = Math.min(config.batchSize, n);
   const fullBatches = Math.ceil(n / batchSize);
   const batches = Math.min(fullBatches, config.maxBatchesPerEpoch ?? fullBatches);
-  const totalSteps = batches * config.epochs;
+  const stepCap = Math.min(batches * config.epochs, config.maxSteps ?? Infinity);
+  let totalSteps = stepCap;
   const optimizer = makeOptimizer(config);
   const vars = model.trainableVariables();
   const decayed = new Set(model.decayedVariables());
@@ -169,8 +179,16 @@ export async function train(model: GraphModel, trainData: TrainData, config: Tra
           result.cancelled = true;
           break;
         }
+        if (step >= totalSteps || (config.deadline !== undefined && performance.now() >= config.deadline)) {
+          result.stoppedEarly = true;
+          break;
+        }
         const start = b * batchSize;
         const idx = order.subarray(start, Math.min(n, start + batchSize));
+        if (config.fitToDeadline && config.deadline !== undefined && step > 0 && (step === 3 || step % 20 === 0)) {
+          const msPerStep = (performance.now() - t0) / step;
+          totalSteps = Math.max(step + 1, Math.min(stepCap, step + Math.floor((config.deadline - performance.now()) / msPerStep)));
+        }
         const lr = sgdrLearningRate(config, step, batches, totalSteps);
         const dropoutSeed = rng.seed();
         const kept: { correct?: tf.Tensor } = {};
@@ -209,7 +227,7 @@ export async function train(model: GraphModel, trainData: TrainData, config: Tra
         });
         await nextTurn();
       }
-      if (result.cancelled) break;
+      if (result.cancelled || seen === 0) break;
       const epochResult: EpochResult = {
         epoch,
         trainLoss: seen ? lossSum / seen : 0,

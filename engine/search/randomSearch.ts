@@ -1,0 +1,68 @@
+/**
+ * The baseline the other strategies must beat (NASH §5.1.1): random networks trained without selection, half of
+ * them random morphism chains grown from the trained seed, half random networks trained from scratch (a random chain
+ * applied to the seed, then reinitialised). The best on validation is kept.
+ */
+import { randomMorph } from '../morph/morphCatalogue.js';
+import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
+import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+
+export class RandomSearch implements SearchStrategy {
+  readonly name = 'random';
+  private n = 0;
+  private bestId: string | null = null;
+  private bestAccuracy = -1;
+  private improved = false;
+
+  constructor(readonly params: { chainLength: number; epochs: number; epochSeed: number; batch: number }) {}
+
+  async nextGeneration(ctx: StrategyContext): Promise<Proposal[] | null> {
+    if (this.n === 0) {
+      this.n = 1;
+      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+    }
+    const seed = await ctx.loadState('c0');
+    const out: Proposal[] = [];
+    for (let j = 0; j < this.params.batch; j++) {
+      let state: ModelState = seed;
+      const morphs: MorphRecord[] = [];
+      const length = 1 + ctx.rng.int(this.params.chainLength * 2);
+      for (let k = 0; k < length; k++) {
+        try {
+          const next = randomMorph(state, ctx.rng);
+          if (!ctx.fits(next.graph)) break;
+          state = next;
+          morphs.push(next.record);
+        } catch (e) {
+          if (!(e instanceof MorphError)) throw e;
+          break;
+        }
+      }
+      const fromScratch = ctx.rng.next() < 0.5;
+      // Random morph chains grow networks; training from scratch needs more epochs to be fair.
+      const epochs = fromScratch ? this.params.epochs * 2 : this.params.epochs;
+      if (ctx.epochSeconds(state.graph) * epochs * (out.length + 1) > ctx.searchSecondsLeft()) break;
+      out.push({ id: `r${this.n++}`, parentId: fromScratch ? null : 'c0', morphs, state, inherit: !fromScratch, epochs });
+    }
+    return out.length ? out : null;
+  }
+
+  observe(results: CandidateResult[]): void {
+    this.improved = false;
+    for (const r of results) {
+      if (r.status === 'trained' && r.accuracy > this.bestAccuracy) {
+        this.bestAccuracy = r.accuracy;
+        this.bestId = r.id;
+        this.improved = true;
+      }
+    }
+  }
+
+  assess() {
+    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+  }
+
+  keep(): Set<string> {
+    return new Set(['c0', ...(this.bestId ? [this.bestId] : [])]);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * One interface for every search strategy (NeuNetS §3.4): initialised with the data and the budget, it proposes
+ * candidates a generation at a time, receives their results, and says how the search is going.
+ * Strategies are deterministic given their seed and the results they observe, so a resumed job replays them exactly.
+ */
+import type { Graph } from '../graph/types.js';
+import type { ModelState, MorphRecord } from '../morph/modelState.js';
+import type { SeededRandom } from '../train/seededRandom.js';
+
+export interface CandidateResult {
+  id: string;
+  parentId: string | null;
+  morphs: MorphRecord[];
+  accuracyInherited: number | null;
+  accuracy: number;
+  params: number;
+  macs: number;
+  seconds: number;
+  epochs: number;
+  status: 'trained' | 'failed';
+  reason?: string;
+}
+
+export interface Proposal {
+  id: string;
+  parentId: string | null;
+  morphs: MorphRecord[];
+  /** The network to train, with its inherited (or fresh) weights. */
+  state: ModelState;
+  /** Train from these weights (false: from the fresh initialisation of `state.graph`). */
+  inherit: boolean;
+  epochs: number;
+}
+
+export interface StrategyContext {
+  seed: Graph;
+  rng: SeededRandom;
+  /** The trained weights of a finished candidate (from its checkpoint). */
+  loadState(id: string): Promise<ModelState>;
+  /** Seconds an epoch of this graph is expected to take on this machine. */
+  epochSeconds(graph: Graph): number;
+  /** Seconds left for the search part of the budget. */
+  searchSecondsLeft(): number;
+  /** Whether a graph is within the size limits (parameters, training memory). */
+  fits(graph: Graph): boolean;
+}
+
+export interface SearchStrategy {
+  readonly name: string;
+  /** The next candidates to train, or null when the search is over. */
+  nextGeneration(ctx: StrategyContext): Promise<Proposal[] | null>;
+  observe(results: CandidateResult[]): void;
+  /** The best candidate so far, and whether the last generation improved on it. */
+  assess(): { bestId: string | null; bestAccuracy: number; improved: boolean };
+  /** Candidates whose checkpoints the strategy may still build on. */
+  keep(): Set<string>;
+}
