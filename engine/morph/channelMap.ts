@@ -98,6 +98,10 @@ export function addGroup(state: ModelState, producer: string): string[] {
           }
           stack.push(c);
         } else if (PASS_THROUGH.has(l.type)) stack.push(c);
+        else if ((l.type === 'concat' || l.type === 'depthwiseConv2d') && channelChangeReachesAdd(state, c)) {
+          // The add's partners would need a matching change inside a concat or a depthwise block.
+          throw new MorphError(`Changing "${producer}" would reach the add after "${c}" (${l.type}), which cannot be matched.`);
+        }
       }
     }
   }

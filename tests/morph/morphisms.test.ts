@@ -137,7 +137,7 @@ describe('random chains of five morphisms keep the function', () => {
   for (const [name, graph, input] of models) {
     it(name, () => {
       const x = input();
-      for (let chain = 0; chain < 8; chain++) {
+      for (let chain = 0; chain < 16; chain++) {
         const r = makeRandom(100 + chain);
         const start = stateOf(graph, chain);
         let state: ModelState = start;

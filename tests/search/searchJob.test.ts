@@ -1,0 +1,140 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { parseBudget } from '../../engine/search/budget.js';
+import { readJournal, repairJournal } from '../../engine/search/journal.js';
+import { quadrantImages } from '../helpers/syntheticData.js';
+
+const BIN = path.resolve('bin/netsprout.mjs');
+
+/** 4 classes of 12×12 quadrant images as PNG class folders. */
+async function imageFolder(n: number): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-search-'));
+  const d = quadrantImages(n, 12, 5);
+  for (let k = 0; k < n; k++) {
+    const dir = path.join(root, `q${d.y[k]}`);
+    await mkdir(dir, { recursive: true });
+    const px = Buffer.from(Uint8Array.from(d.x.subarray(k * 144, (k + 1) * 144), (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60)))));
+    await sharp(px, { raw: { width: 12, height: 12, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, `${k}.png`));
+  }
+  return root;
+}
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 180_000 }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('budgets', () => {
+  it('parses presets and durations, and refuses nonsense with a hint', () => {
+    expect(parseBudget('try')).toBe(600);
+    expect(parseBudget('low')).toBe(7200);
+    expect(parseBudget('medium')).toBe(18000);
+    expect(parseBudget('high')).toBe(57600);
+    expect(parseBudget('15m')).toBe(900);
+    expect(parseBudget('1.5h')).toBe(5400);
+    expect(parseBudget('90s')).toBe(90);
+    expect(() => parseBudget('soon')).toThrow(/not a budget/);
+    expect(() => parseBudget('2s')).toThrow(/too short/);
+  });
+});
+
+describe('journal', () => {
+  it('tolerates a torn last line and cuts it before appending again', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-journal-'));
+    const file = path.join(dir, 'journal.jsonl');
+    await writeFile(file, '{"type":"a"}\n{"type":"b"}\n{"type":"candi');
+    expect(readJournal(file)).toEqual({ events: [{ type: 'a' }, { type: 'b' }], tornLine: true });
+    expect(repairJournal(file)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('{"type":"a"}\n{"type":"b"}\n');
+    expect(repairJournal(file)).toBe(false);
+  });
+});
+
+describe('search jobs', () => {
+  it('grows networks by morphisms, journals every candidate, and ends within the budget with a final model', async () => {
+    const data = await imageFolder(240);
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const r = await run(['search', '--data', data, '--budget', '25s', '--out', out, '--json', '--seed', '3']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(Object.keys(last).sort()).toEqual(['budgetSeconds', 'candidates', 'elapsedSeconds', 'jobDir', 'params', 'testAccuracy', 'valAccuracy']);
+    expect(last.budgetSeconds).toBe(25);
+    expect(last.elapsedSeconds).toBeLessThanOrEqual(25 * 1.02 + 0.5);
+    expect(last.elapsedSeconds).toBeGreaterThanOrEqual(25 * 0.9);
+    expect(last.testAccuracy).toBeGreaterThan(0.4);
+    const { events } = readJournal(path.join(out, 'journal.jsonl'));
+    const candidates = events.filter((e) => e.type === 'candidate');
+    expect(candidates.length).toBe(last.candidates);
+    expect(candidates[0]).toMatchObject({ id: 'c0', parentId: null, accuracyInherited: null, status: 'trained' });
+    for (const c of candidates) for (const k of ['id', 'parentId', 'morphs', 'accuracyInherited', 'accuracy', 'params', 'macs', 'seconds']) expect(c).toHaveProperty(k);
+    const children = candidates.filter((c) => (c.morphs as unknown[]).length > 0);
+    expect(children.length).toBeGreaterThan(0);
+    // Morphisms keep the function: a child starts from (about) its parent's accuracy.
+    for (const c of children) expect(typeof c.accuracyInherited).toBe('number');
+    expect(existsSync(path.join(out, 'final', 'weights.bin'))).toBe(true);
+    expect(existsSync(path.join(out, 'final', 'preprocess.json'))).toBe(true);
+    const spec = JSON.parse(readFileSync(path.join(out, 'job.json'), 'utf8'));
+    expect(spec).toMatchObject({ budgetSeconds: 25, seed: 3, strategy: 'hill', engineVersion: expect.any(String) });
+  });
+
+  it('resumes after kill -9 without losing or repeating a candidate, counting the time already spent', async () => {
+    const data = await imageFolder(240);
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const child = spawn(process.execPath, [BIN, 'search', '--data', data, '--budget', '30s', '--out', out, '--json'], { stdio: 'ignore' });
+    const journal = path.join(out, 'journal.jsonl');
+    const started = Date.now();
+    // Kill it once three candidates are done.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const n = existsSync(journal) ? readJournal(journal).events.filter((e) => e.type === 'candidate').length : 0;
+        if (n >= 3) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        } else if (Date.now() - started > 60_000) {
+          clearInterval(timer);
+          reject(new Error('no candidates within 60 s'));
+        }
+      }, 100);
+    });
+    await new Promise((r) => child.once('exit', r));
+    const before = readJournal(journal).events;
+    const doneBefore = before.filter((e) => e.type === 'candidate');
+    const spentBefore = Math.max(...before.map((e) => Number(e.elapsedSeconds ?? 0)));
+    // A crash in the middle of a write leaves a torn line.
+    await appendFile(journal, '{"type":"candidate","id":"c9');
+    const r = await run(['resume', out, '--json']);
+    expect(r.stdout + r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const after = readJournal(journal).events;
+    const ids = after.filter((e) => e.type === 'candidate').map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const c of doneBefore) expect(after.find((e) => e.type === 'candidate' && e.id === c.id)).toEqual(c);
+    expect(after.some((e) => e.type === 'resumed' && e.tornLineRepaired === true)).toBe(true);
+    expect(summary.elapsedSeconds).toBeGreaterThanOrEqual(spentBefore);
+    expect(summary.elapsedSeconds).toBeLessThanOrEqual(30 * 1.02 + 0.5);
+    expect(summary.candidates).toBeGreaterThan(doneBefore.length);
+    // Resuming a finished job only reports it.
+    const again = await run(['resume', out, '--json']);
+    expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toEqual(summary);
+  });
+
+  it('refuses to overwrite a job folder and explains a bad budget', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-'));
+    await writeFile(path.join(out, 'job.json'), '{}');
+    const r = await run(['search', '--budget', '30s', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('already holds a job');
+    const b = await run(['search', '--budget', 'forever', '--out', path.join(out, 'x')]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('"forever" is not a budget');
+  });
+});
