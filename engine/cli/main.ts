@@ -59,7 +59,7 @@ program
   .description('Grow a network for a dataset within a time budget; without --data, on the bundled sample.')
   .option('--data <path>', 'the dataset (any kind `inspect` reads); default: the bundled Fashion-MNIST sample')
   .requiredOption('--budget <budget>', 'try (10 min), low (2 h), medium (5 h), high (16 h), or a duration such as 15m')
-  .option('--strategy <name>', 'hill (hill climbing with morphisms) or random', 'hill')
+  .option('--strategy <name>', 'hill (hill climbing with morphisms, NASH), bayes (Bayesian optimisation over morphisms, Auto-Keras) or random', 'hill')
   .option('--seed <n>', 'random seed', '0')
   .option('--out <folder>', 'the job folder to create', 'netsprout-job')
   .option('--kind <kind>', 'override the detected kind of data')

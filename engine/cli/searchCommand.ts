@@ -64,7 +64,7 @@ export interface SearchCommandOptions {
 export async function searchCommand(opts: SearchCommandOptions): Promise<number> {
   const budgetSeconds = parseBudget(opts.budget);
   const strategy = (opts.strategy ?? 'hill') as StrategyName;
-  if (!STRATEGIES.includes(strategy)) throw new NetSproutError('CLI_BAD_OPTION', `--strategy must be one of ${STRATEGIES.join(', ')}, got "${opts.strategy}".`, 'Use --strategy hill or --strategy random.');
+  if (!STRATEGIES.includes(strategy)) throw new NetSproutError('CLI_BAD_OPTION', `--strategy must be one of ${STRATEGIES.join(', ')}, got "${opts.strategy}".`, 'Use --strategy hill, bayes or random.');
   const data = path.resolve(opts.data ?? SAMPLE_DATA);
   const jobDir = path.resolve(opts.out);
   await createJob(jobDir, {

@@ -6,7 +6,7 @@ import type { SeededRandom } from '../train/seededRandom.js';
 import { CHANNEL_PRODUCERS } from './channelMap.js';
 import { deeperConvBlock, deeperDense } from './deeper.js';
 import { branchConv, widenKernel } from './kernelMorphs.js';
-import { MorphError, shapesOf, type ModelState, type MorphResult } from './modelState.js';
+import { MorphError, shapesOf, type ModelState, type MorphRecord, type MorphResult } from './modelState.js';
 import { net2wider } from './net2wider.js';
 import { addSkip, concatSkip } from './skipConnections.js';
 
@@ -64,4 +64,29 @@ export function randomMorph(state: ModelState, rng: SeededRandom, ops?: Set<stri
     }
   }
   throw new MorphError('No morphism applies to this network.');
+}
+
+/** Re-applies a recorded morphism (same graph; Net2Wider draws its replicated channels from `rng` again). */
+export function applyRecord(state: ModelState, record: MorphRecord, rng: SeededRandom): MorphResult {
+  const r = record as Record<string, unknown>;
+  switch (record.op) {
+    case 'deeper-conv':
+      return deeperConvBlock(state, String(r.after), r.kernel as 3 | 5);
+    case 'deeper-sepconv':
+      return deeperConvBlock(state, String(r.after), r.kernel as 3 | 5, true);
+    case 'deeper-dense':
+      return deeperDense(state, String(r.after));
+    case 'wider':
+      return net2wider(state, String(r.layer), Number(r.to), rng);
+    case 'skip-add':
+      return addSkip(state, String(r.from), String(r.to));
+    case 'skip-concat':
+      return concatSkip(state, String(r.from), String(r.to));
+    case 'widen-kernel':
+      return widenKernel(state, String(r.layer), (Number(r.to) - Number(r.from)) / 2);
+    case 'branch':
+      return branchConv(state, String(r.layer));
+    default:
+      throw new MorphError(`Unknown morphism "${record.op}".`);
+  }
 }

@@ -21,13 +21,14 @@ import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train } from '../train/trainer.js';
+import { BayesOpt } from './bayesOpt.js';
 import { HillClimb } from './hillClimb.js';
 import { Journal, readJournal, repairJournal, type JournalEvent } from './journal.js';
 import { RandomSearch } from './randomSearch.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
 
 export const ENGINE_VERSION = '0.1.0';
-export const STRATEGIES = ['hill', 'random'] as const;
+export const STRATEGIES = ['hill', 'bayes', 'random'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface JobSpec {
@@ -92,6 +93,7 @@ async function readSpec(jobDir: string): Promise<JobSpec> {
 
 function makeStrategy(name: StrategyName, plan: Plan): SearchStrategy {
   const p = plan.params;
+  if (name === 'bayes') return new BayesOpt({ epochNeigh: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh - 1 });
   if (name === 'random') return new RandomSearch({ chainLength: p.nNM, epochs: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh });
   return new HillClimb({ nNeigh: p.nNeigh, nNM: p.nNM, epochNeigh: p.epochNeigh, epochSeed: p.epochSeed });
 }

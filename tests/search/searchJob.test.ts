@@ -127,6 +127,21 @@ describe('search jobs', () => {
     expect(JSON.parse(again.stdout.trim().split('\n').pop()!)).toEqual(summary);
   });
 
+  for (const strategy of ['bayes', 'random']) {
+    it(`runs the ${strategy} strategy end to end within the budget`, async () => {
+      const data = await imageFolder(160);
+      const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+      const r = await run(['search', '--data', data, '--budget', '20s', '--strategy', strategy, '--out', out, '--json']);
+      expect(r.code).toBe(0);
+      const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(last.elapsedSeconds).toBeLessThanOrEqual(20 * 1.02 + 0.5);
+      const candidates = readJournal(path.join(out, 'journal.jsonl')).events.filter((e) => e.type === 'candidate');
+      expect(candidates.length).toBeGreaterThan(1);
+      // Every proposed architecture is new (Bayesian optimisation de-duplicates; random chains rarely repeat).
+      if (strategy === 'bayes') expect(candidates.every((c) => c.id === 'c0' || (c.morphs as unknown[]).length > 0)).toBe(true);
+    });
+  }
+
   it('refuses to overwrite a job folder and explains a bad budget', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-'));
     await writeFile(path.join(out, 'job.json'), '{}');

@@ -1,0 +1,170 @@
+/**
+ * Bayesian optimisation over network morphisms (Auto-Keras, Jin et al. 2019, §3): a Gaussian process on the
+ * edit-distance kernel predicts the cost (1 − validation accuracy) of unseen architectures; the acquisition
+ * α(f) = μ − β·σ (β = 2.5) is minimised over the tree of morphisms grown from every observed architecture, by A*
+ * search with simulated-annealing acceptance (Algorithm 1); the chosen architecture is then built from its nearest
+ * observed ancestor with its trained weights. Architectures seen before are never proposed again.
+ */
+import { editDistance } from '../graph/editDistance.js';
+import { graphHash } from '../graph/serialize.js';
+import { inferShapes } from '../graph/shapes.js';
+import type { Graph } from '../graph/types.js';
+import { weightSpecs } from '../graph/weightSpecs.js';
+import { applicableMorphs, applyRecord } from '../morph/morphCatalogue.js';
+import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
+import { makeRandom } from '../train/seededRandom.js';
+import { BourgainEmbedding, GaussianProcess, euclidean } from './gaussianProcess.js';
+import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+
+export interface BayesParams {
+  epochNeigh: number;
+  epochSeed: number;
+  /** Proposals per generation. */
+  batch: number;
+  beta?: number;
+  /** Simulated annealing: T starts at 1 and is multiplied by `rate` until it falls below `tLow`. */
+  rate?: number;
+  tLow?: number;
+  /** Children examined per expanded node (a random sample of the applicable morphisms). */
+  branching?: number;
+}
+
+interface Node {
+  state: ModelState;
+  ancestorId: string;
+  ops: MorphRecord[];
+  alpha: number;
+  hash: string;
+}
+
+/** Zero weights of the right shapes: the acquisition search explores graphs, not trained weights. */
+function placeholderWeights(graph: Graph): Map<string, Float32Array[]> {
+  const shapes = inferShapes(graph);
+  const out = new Map<string, Float32Array[]>();
+  for (const l of graph.layers) {
+    const specs = weightSpecs(l, l.inputs.map((i) => shapes.get(i)!));
+    if (specs.length) out.set(l.id, specs.map((s) => new Float32Array(s.shape.reduce((a, b) => a * b, 1))));
+  }
+  return out;
+}
+
+export class BayesOpt implements SearchStrategy {
+  readonly name = 'bayes';
+  private readonly history: Array<{ id: string; graph: Graph; cost: number }> = [];
+  private readonly seen = new Set<string>();
+  /** The graph of every proposal, by id (filled again when a resumed job replays its generations). */
+  private readonly proposed = new Map<string, Graph>();
+  private generation = 0;
+  private bestId: string | null = null;
+  private bestAccuracy = -1;
+  private improved = false;
+
+  constructor(readonly params: BayesParams) {}
+
+  async nextGeneration(ctx: StrategyContext): Promise<Proposal[] | null> {
+    if (this.generation === 0) {
+      this.generation = 1;
+      this.seen.add(graphHash(ctx.seed));
+      this.proposed.set('c0', ctx.seed);
+      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+    }
+    if (!this.history.length) return null;
+    const best = this.history.find((h) => h.id === this.bestId)!;
+    if (this.params.batch * this.params.epochNeigh * ctx.epochSeconds(best.graph) * 1.3 > ctx.searchSecondsLeft()) return null;
+    const g = this.generation++;
+    const proposals: Proposal[] = [];
+    for (let k = 0; k < this.params.batch; k++) {
+      const pick = this.optimiseAcquisition(ctx);
+      if (!pick) break;
+      this.seen.add(pick.hash);
+      let state = await ctx.loadState(pick.ancestorId);
+      try {
+        for (const op of pick.ops) state = applyRecord(state, op, ctx.rng);
+      } catch (e) {
+        if (!(e instanceof MorphError)) throw e;
+        continue;
+      }
+      this.proposed.set(`b${g}-${k}`, state.graph);
+      proposals.push({ id: `b${g}-${k}`, parentId: pick.ancestorId, morphs: pick.ops, state, inherit: true, epochs: this.params.epochNeigh });
+    }
+    return proposals.length ? proposals : null;
+  }
+
+  /** Algorithm 1 of Auto-Keras: A* over the morphism tree with simulated-annealing acceptance. */
+  private optimiseAcquisition(ctx: StrategyContext): Node | null {
+    const beta = this.params.beta ?? 2.5;
+    const rate = this.params.rate ?? 0.85;
+    const tLow = this.params.tLow ?? 0.01;
+    const branching = this.params.branching ?? 12;
+    const graphs = this.history.map((h) => h.graph);
+    const n = graphs.length;
+    // A fixed generator per generation, so the embedding is the same for every point of this optimisation.
+    const local = makeRandom(ctx.rng.seed());
+    const embedding = new BourgainEmbedding(n, local);
+    const coords = graphs.map((a) => embedding.embed(graphs.map((b) => editDistance(a, b))));
+    const rhos: number[] = [];
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) rhos.push(euclidean(coords[i], coords[j]));
+    rhos.sort((a, b) => a - b);
+    const lengthScale = rhos.find((r) => r > 0) !== undefined ? rhos[Math.floor(rhos.length / 2)] || rhos.find((r) => r > 0)! : 1;
+    const gp = new GaussianProcess(coords, this.history.map((h) => h.cost), lengthScale);
+    const acquisition = (graph: Graph) => {
+      const p = gp.predict(embedding.embed(graphs.map((b) => editDistance(graph, b))));
+      return p.mean - beta * p.std;
+    };
+    const queue: Node[] = this.history.map((h) => ({ state: { graph: h.graph, weights: placeholderWeights(h.graph) }, ancestorId: h.id, ops: [], alpha: h.cost, hash: graphHash(h.graph) }));
+    let cMin = Math.min(...this.history.map((h) => h.cost));
+    let best: Node | null = null;
+    let t = 1;
+    const visited = new Set<string>();
+    while (queue.length && t > tLow) {
+      t *= rate;
+      queue.sort((a, b) => a.alpha - b.alpha);
+      const node = queue.shift()!;
+      const options = applicableMorphs(node.state);
+      for (let k = 0; k < branching && options.length; k++) {
+        const [o] = options.splice(local.int(options.length), 1);
+        let child;
+        try {
+          child = o.apply(local);
+        } catch (e) {
+          if (e instanceof MorphError) continue;
+          throw e;
+        }
+        if (!ctx.fits(child.graph)) continue;
+        const hash = graphHash(child.graph);
+        if (this.seen.has(hash) || visited.has(hash)) continue;
+        visited.add(hash);
+        const alpha = acquisition(child.graph);
+        const next: Node = { state: child, ancestorId: node.ancestorId, ops: [...node.ops, child.record], alpha, hash };
+        if (Math.exp((cMin - alpha) / t) > local.next()) queue.push(next);
+        if (alpha < cMin) {
+          cMin = alpha;
+          best = next;
+        }
+      }
+    }
+    return best;
+  }
+
+  observe(results: CandidateResult[]): void {
+    this.improved = false;
+    for (const r of results) {
+      if (r.status !== 'trained') continue;
+      const graph = this.proposed.get(r.id);
+      if (graph) this.history.push({ id: r.id, graph, cost: 1 - r.accuracy });
+      if (r.accuracy > this.bestAccuracy) {
+        this.bestAccuracy = r.accuracy;
+        this.bestId = r.id;
+        this.improved = true;
+      }
+    }
+  }
+
+  assess() {
+    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+  }
+
+  keep(): Set<string> {
+    return new Set(this.history.map((h) => h.id));
+  }
+}
