@@ -154,7 +154,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       log(`Plan: ${spec.strategy} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
-    const memoryLimit = Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
+    // Training memory allowed per candidate: half the free memory, at most 3 GB (the WASM heap's practical limit),
+    // or NETSPROUT_MEMORY_LIMIT_MB.
+    const memoryLimit = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
     const strategy = makeStrategy(spec.strategy, plan);
     const ctx: StrategyContext = {
       seed: seedGraph,

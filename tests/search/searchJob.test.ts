@@ -24,9 +24,9 @@ async function imageFolder(n: number): Promise<string> {
   return root;
 }
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000 }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
 }
 
@@ -141,6 +141,17 @@ describe('search jobs', () => {
       if (strategy === 'bayes') expect(candidates.every((c) => c.id === 'c0' || (c.morphs as unknown[]).length > 0)).toBe(true);
     });
   }
+
+  it('marks a candidate that would not fit in memory failed, and says so when nothing could be trained', async () => {
+    const data = await imageFolder(160);
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    // The seed network needs about 5.6 MB to train at batch 64 on 12×12 images.
+    const r = await run(['search', '--data', data, '--budget', '20s', '--out', out], { NETSPROUT_MEMORY_LIMIT_MB: '3' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No candidate could be trained within the budget.');
+    const candidates = readJournal(path.join(out, 'journal.jsonl')).events.filter((e) => e.type === 'candidate');
+    expect(candidates[0]).toMatchObject({ id: 'c0', status: 'failed', reason: 'would not fit in memory' });
+  });
 
   it('refuses to overwrite a job folder and explains a bad budget', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-'));
