@@ -39,6 +39,7 @@ program
   .requiredOption('--data <path>', 'an image folder (one sub-folder per class, optionally in train/ and test/), IDX files, a CSV/TSV table, a CSV of text and label, or a folder of .txt files per class')
   .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
   .option('--target <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .option('--fit <how>', 'images of other shapes reach the working resolution by pad (letterbox) or crop (centre)', 'pad')
   .option('--augment <rule>', 'image augmentation: auto (crops, flips where the data allows), none, or e.g. crop=4,flip', 'auto')
   .option('--class-weights', 'weight the loss by inverse class frequency (offered by inspect when classes are unbalanced)')
   .option('--arch <graph.json|preset>', 'an architecture file, or a preset: auto (by data kind), reference-cnn, small-cnn, mlp, text-cnn', 'auto')

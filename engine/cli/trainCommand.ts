@@ -30,6 +30,7 @@ export interface TrainCommandOptions {
   kind?: string;
   classWeights?: boolean;
   augment?: string;
+  fit?: string;
   json?: boolean;
 }
 
@@ -79,7 +80,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   const backend = await initBackend(opts.backend);
   const kind = opts.kind ? parseKind(opts.kind) : undefined;
   const augment = opts.augment === undefined || opts.augment === 'auto' ? 'auto' : opts.augment === 'none' ? 'none' : parseAugment(opts.augment);
-  const data = await prepareData(opts.data, { kind, seed, target: opts.target, augment, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
+  if (opts.fit !== undefined && opts.fit !== 'pad' && opts.fit !== 'crop') throw new NetSproutError('CLI_BAD_OPTION', `--fit must be pad or crop, got "${opts.fit}".`, 'Use --fit pad (keep the whole image) or --fit crop (fill the frame).');
+  const data = await prepareData(opts.data, { kind, seed, target: opts.target, augment, fit: opts.fit as 'pad' | 'crop' | undefined, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
   const trainData = data.train;
   const valData = data.validation;
   const graph = await loadArch(opts.arch ?? 'auto', data);

@@ -27,6 +27,7 @@ export type FindingCode =
   | 'UNKNOWN_KIND'
   | 'MISSING_IMAGE_FILE'
   | 'NO_HEADER'
+  | 'NO_LABEL'
   | 'UNREADABLE_FILE';
 
 export interface Finding {

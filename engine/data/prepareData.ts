@@ -37,6 +37,8 @@ export interface PreparedData {
 export interface PrepareOptions {
   /** Augmentation for images: 'auto' by rule, 'none', or explicit. */
   augment?: ImageLoadOptions['augment'];
+  /** Images of other shapes: padded (letterbox) or centre-cropped to the working resolution. */
+  fit?: 'pad' | 'crop';
   kind?: DataKind;
   /** The column to predict (tables, text CSV); default: the last. */
   target?: string;
@@ -108,7 +110,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     };
   }
   if (kind === 'images') {
-    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, augment: opts.augment, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
+    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, augment: opts.augment, fit: opts.fit, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
     if (!dataset) throw new DataUnusableError(p, findings.items);
     // A limit takes a random (seeded) subset: the splits are sorted, and so grouped by class.
     const train = limitIndices(dataset.splits.train, opts.limit, seed);

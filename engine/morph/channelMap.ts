@@ -41,6 +41,25 @@ export function copyCounts(g: ChannelMap, c: number): Int32Array {
   return n;
 }
 
+/** The mapping of a depthwise layer's c·m outputs (channel j, multiplier k → j·m + k) from the mapping of its c inputs. */
+function multiplierMap(g: ChannelMap, m: number): ChannelMap {
+  const gm = new Int32Array(g.length * m);
+  for (let j = 0; j < g.length; j++) for (let k = 0; k < m; k++) gm[j * m + k] = g[j] >= 0 ? g[j] * m + k : -1;
+  return gm;
+}
+
+/**
+ * A depthwise kernel [kh, kw, c, m] for the new channels: copies of the old channels' kernels, and for brand-new
+ * channels a 1 at the centre pixel (they pass their input through).
+ */
+function remapDepthwiseKernel(kernel: Float32Array, kernelSize: [number, number], c: number, m: number, g: ChannelMap): Float32Array {
+  const [kh, kw] = kernelSize;
+  const centre = Math.floor(kh / 2) * kw + Math.floor(kw / 2);
+  const out = remapLastAxis(kernel, c * m, multiplierMap(g, m), () => 0);
+  for (let j = 0; j < g.length; j++) if (g[j] < 0) for (let k = 0; k < m; k++) out[centre * g.length * m + j * m + k] = 1;
+  return out;
+}
+
 /** Layers that keep channels one to one (batch norm remaps its parameters). */
 const PASS_THROUGH = new Set(['batchNorm', 'activation', 'dropout', 'maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
 /** Layers whose output channels are set by their weights: they can be widened, and they end a propagation. */
@@ -149,14 +168,8 @@ export function propagateChannels(state: ModelState, fromId: string, c: number, 
       case 'depthwiseConv2d': {
         visited.add(cid);
         const m = layer.params.depthMultiplier;
-        const [kh, kw] = layer.params.kernelSize;
-        const center = Math.floor(kh / 2) * kw + Math.floor(kw / 2);
-        // Kernel [kh, kw, c, m]: replicate per channel; a new channel passes its centre pixel through.
-        const gm = new Int32Array(g.length * m);
-        for (let j = 0; j < g.length; j++) for (let k = 0; k < m; k++) gm[j * m + k] = g[j] >= 0 ? g[j] * m + k : -1;
-        const kernel = remapLastAxis(w![0], c * m, gm, () => 0);
-        for (let j = 0; j < g.length; j++) if (g[j] < 0) for (let k = 0; k < m; k++) kernel[center * g.length * m + j * m + k] = 1;
-        const next = [kernel];
+        const gm = multiplierMap(g, m);
+        const next = [remapDepthwiseKernel(w![0], layer.params.kernelSize, c, m, g)];
         if (layer.params.useBias) next.push(remapLastAxis(w![1], c * m, gm));
         state.weights.set(cid, next);
         propagateChannels(state, cid, c * m, gm, visited, allowAdd);
@@ -194,12 +207,8 @@ export function propagateChannels(state: ModelState, fromId: string, c: number, 
       }
       case 'separableConv2d': {
         const m = layer.params.depthMultiplier;
-        const [kh, kw] = layer.params.kernelSize;
-        const center = Math.floor(kh / 2) * kw + Math.floor(kw / 2);
-        const gm = new Int32Array(g.length * m);
-        for (let j = 0; j < g.length; j++) for (let k = 0; k < m; k++) gm[j * m + k] = g[j] >= 0 ? g[j] * m + k : -1;
-        const depthwise = remapLastAxis(w![0], c * m, gm, () => 0);
-        for (let j = 0; j < g.length; j++) if (g[j] < 0) for (let k = 0; k < m; k++) depthwise[center * g.length * m + j * m + k] = 1;
+        const gm = multiplierMap(g, m);
+        const depthwise = remapDepthwiseKernel(w![0], layer.params.kernelSize, c, m, g);
         const countsM = copyCounts(gm, c * m);
         const pointwise = remapSecondLastAxis(w![1], c * m, layer.params.filters, gm, (j) => (gm[j] >= 0 ? 1 / countsM[gm[j]] : 0));
         state.weights.set(cid, [depthwise, pointwise, ...w!.slice(2)]);

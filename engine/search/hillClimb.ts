@@ -4,9 +4,7 @@
  * are trained epoch_neigh epochs with SGDR, and the best on validation becomes the parent of the next step.
  * Steps go on while the search part of the budget allows another one.
  */
-import { randomMorph } from '../morph/morphCatalogue.js';
-import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { growByMorphs, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface HillClimbParams {
   nNeigh: number;
@@ -38,19 +36,7 @@ export class HillClimb implements SearchStrategy {
     const s = this.step++;
     const proposals: Proposal[] = [];
     for (let j = 1; j < this.params.nNeigh; j++) {
-      let state: ModelState = parent;
-      const morphs: MorphRecord[] = [];
-      for (let k = 0; k < this.params.nNM; k++) {
-        try {
-          const next = randomMorph(state, ctx.rng);
-          if (!ctx.fits(next.graph)) break;
-          state = next;
-          morphs.push(next.record);
-        } catch (e) {
-          if (!(e instanceof MorphError)) throw e;
-          break;
-        }
-      }
+      const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx);
       proposals.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });
     }
     proposals.push({ id: `c${s}-0`, parentId: this.bestId, morphs: [], state: parent, inherit: true, epochs: this.params.epochNeigh });

@@ -3,9 +3,7 @@
  * them random morphism chains grown from the trained seed, half random networks trained from scratch (a random chain
  * applied to the seed, then reinitialised). The best on validation is kept.
  */
-import { randomMorph } from '../morph/morphCatalogue.js';
-import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { growByMorphs, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export class RandomSearch implements SearchStrategy {
   readonly name = 'random';
@@ -24,20 +22,7 @@ export class RandomSearch implements SearchStrategy {
     const seed = await ctx.loadState('c0');
     const out: Proposal[] = [];
     for (let j = 0; j < this.params.batch; j++) {
-      let state: ModelState = seed;
-      const morphs: MorphRecord[] = [];
-      const length = 1 + ctx.rng.int(this.params.chainLength * 2);
-      for (let k = 0; k < length; k++) {
-        try {
-          const next = randomMorph(state, ctx.rng);
-          if (!ctx.fits(next.graph)) break;
-          state = next;
-          morphs.push(next.record);
-        } catch (e) {
-          if (!(e instanceof MorphError)) throw e;
-          break;
-        }
-      }
+      const { state, morphs } = growByMorphs(seed, 1 + ctx.rng.int(this.params.chainLength * 2), ctx);
       const fromScratch = ctx.rng.next() < 0.5;
       // Random morph chains grow networks; training from scratch needs more epochs to be fair.
       const epochs = fromScratch ? this.params.epochs * 2 : this.params.epochs;

@@ -20,7 +20,7 @@ import type { ModelState } from '../morph/modelState.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
-import { evaluate, train } from '../train/trainer.js';
+import { evaluate, train, type TrainProgress } from '../train/trainer.js';
 import { BayesOpt } from './bayesOpt.js';
 import { HillClimb } from './hillClimb.js';
 import { Journal, readJournal, repairJournal, type JournalEvent } from './journal.js';
@@ -177,6 +177,11 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         journal.append({ type: 'heartbeat', elapsedSeconds: lastHeartbeat });
       }
     };
+    // The job ends at its budget by construction, so the ETA is the budget left.
+    const progress = (phase: string, pr: TrainProgress, candidate?: string) => {
+      heartbeat();
+      emit({ type: 'progress', phase, candidate, epoch: pr.epoch, epochs: pr.epochs, batch: pr.batch, batches: pr.batches, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
+    };
     for (;;) {
       if (opts.signal?.aborted) throw new NetSproutError('JOB_CANCELLED', 'The search was cancelled.', 'Resume it with `netsprout resume`.', [jobDir]);
       const generation = await strategy.nextGeneration(ctx);
@@ -207,10 +212,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
               lrEnd: 0,
               seed: spec.seed,
               signal: opts.signal,
-              onProgress: (pr) => {
-                heartbeat();
-                emit({ type: 'progress', phase: 'search', candidate: p.id, epoch: pr.epoch, epochs: pr.epochs, batch: pr.batch, batches: pr.batches, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
-              },
+              onProgress: (pr) => progress('search', pr, p.id),
             });
             if (opts.signal?.aborted) throw new NetSproutError('JOB_CANCELLED', 'The search was cancelled.', 'Resume it with `netsprout resume`.', [jobDir]);
             // Keep the speed estimate current: an average over the trainings so far, weighted to the recent ones.
@@ -257,10 +259,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       lrEnd: 0,
       seed: spec.seed,
       signal: opts.signal,
-      onProgress: (pr) => {
-        heartbeat();
-        emit({ type: 'progress', phase: 'final', epoch: pr.epoch, epochs: pr.epochs, batch: pr.batch, batches: pr.batches, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
-      },
+      onProgress: (pr) => progress('final', pr),
     });
     const valAccuracy = (await evaluate(model, data.validation)).accuracy;
     // The test split is used once, here, after every choice has been made.

@@ -4,7 +4,8 @@
  * Strategies are deterministic given their seed and the results they observe, so a resumed job replays them exactly.
  */
 import type { Graph } from '../graph/types.js';
-import type { ModelState, MorphRecord } from '../morph/modelState.js';
+import { randomMorph } from '../morph/morphCatalogue.js';
+import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import type { SeededRandom } from '../train/seededRandom.js';
 
 export interface CandidateResult {
@@ -54,4 +55,24 @@ export interface SearchStrategy {
   assess(): { bestId: string | null; bestAccuracy: number; improved: boolean };
   /** Candidates whose checkpoints the strategy may still build on. */
   keep(): Set<string>;
+}
+
+/**
+ * Applies up to `length` random morphisms to `state` (ApplyNetMorphs in NASH), stopping early when no morphism applies
+ * or the network would exceed the size limits.
+ */
+export function growByMorphs(state: ModelState, length: number, ctx: StrategyContext): { state: ModelState; morphs: MorphRecord[] } {
+  const morphs: MorphRecord[] = [];
+  for (let k = 0; k < length; k++) {
+    try {
+      const next = randomMorph(state, ctx.rng);
+      if (!ctx.fits(next.graph)) break;
+      state = next;
+      morphs.push(next.record);
+    } catch (e) {
+      if (!(e instanceof MorphError)) throw e;
+      break;
+    }
+  }
+  return { state, morphs };
 }

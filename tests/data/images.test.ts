@@ -146,6 +146,19 @@ describe('image folders', () => {
   });
 });
 
+describe('decoding to the working resolution', () => {
+  it('keeps the aspect ratio by padding (letterbox) or by cropping the centre', async () => {
+    const { decodeImage } = await import('../../engine/data/images/imageDecoder.js');
+    const wide = await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 200, g: 200, b: 200 } } }).png().toBuffer();
+    const pad = await decodeImage(wide, 'png', { height: 10, width: 10, channels: 1, fit: 'pad' });
+    const crop = await decodeImage(wide, 'png', { height: 10, width: 10, channels: 1, fit: 'crop' });
+    // Letterbox: the top and bottom rows are padding; crop: every pixel is picture.
+    expect(pad[0]).toBe(0);
+    expect(pad[5 * 10 + 5]).toBeGreaterThan(150);
+    expect(Math.min(...crop)).toBeGreaterThan(150);
+  });
+});
+
 describe('a CSV of image paths and labels', () => {
   it('reads the images it lists, respects a split column, and names missing files', async () => {
     const root = await tmp();

@@ -44,7 +44,8 @@ export async function probeImage(buf: Buffer, format: ImageFormat): Promise<Imag
   if (format === 'bmp') {
     const { width, height, bits } = bmpDimensions(buf);
     if (!(width > 0 && height > 0)) throw new Error('invalid BMP dimensions');
-    return { width, height, colorChannels: bits <= 8 ? 3 : 3, hasAlpha: bits === 32, format };
+    // BMP files are colour (a palette may hold grays, but the header does not say so).
+    return { width, height, colorChannels: 3, hasAlpha: bits === 32, format };
   }
   const meta = await sharp(buf, { limitInputPixels: false, pages: 1 }).metadata();
   if (!meta.width || !meta.height) throw new Error('no dimensions in the header');

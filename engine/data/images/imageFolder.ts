@@ -47,7 +47,7 @@ async function classFolders(dir: string, root: string, findings: FindingList, sp
   for (const f of listing.files) {
     if (IMAGE_EXTENSIONS.has(path.extname(f.file).toLowerCase())) {
       findings.warning(
-        'EMPTY_FOLDER',
+        'NO_LABEL',
         `${f.rel} is not inside a class folder, so it has no label; it was skipped.`,
         'Put each image in the folder named after its class.',
         [f.file],
