@@ -47,6 +47,8 @@ export interface JobSpec {
 export interface Plan {
   batchSize: number;
   searchSeconds: number;
+  /** Training memory allowed per candidate (fixed in the plan, so that a resumed job replays the same proposals). */
+  memoryLimitBytes: number;
   params: Record<string, number>;
 }
 
@@ -149,14 +151,14 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const epochSeed = Math.max(1, Math.min(10, Math.floor((0.1 * searchSeconds) / seedEpoch)));
       // Aim at six or more hill-climbing steps; neighbours are trained 1 to 8 epochs (NASH uses 17 on GPUs).
       const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
-      plan = { batchSize: BATCH, searchSeconds, params: { nNeigh, nNM: 3, epochNeigh, epochSeed } };
+      // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
+      const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
+      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed } };
       journal.append({ type: 'plan', plan, elapsedSeconds: elapsed() });
       log(`Plan: ${spec.strategy} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
-    // Training memory allowed per candidate: half the free memory, at most 3 GB (the WASM heap's practical limit),
-    // or NETSPROUT_MEMORY_LIMIT_MB.
-    const memoryLimit = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
+    const memoryLimit = plan.memoryLimitBytes;
     const strategy = makeStrategy(spec.strategy, plan);
     const ctx: StrategyContext = {
       seed: seedGraph,
