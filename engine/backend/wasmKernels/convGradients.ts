@@ -32,6 +32,7 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
   // Rows of xpad that the forward pass reads: (oh−1)·s + (kh−1)·d + 1.
   const needH = (oh - 1) * sh + (kh - 1) * dh + 1;
   const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
+  if (info.inChannels <= FEW_INPUT_CHANNELS) return conv2dFilterGradientIm2col(r, x, dy, info, needH, needW);
   const xT = r.transpose(x, [3, 1, 2, 0]); // [c, h, w, b]
   const xPad = r.padOrCrop(xT, [
     [0, 0],
@@ -39,9 +40,6 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
     [left, needW - left - info.inWidth],
     [0, 0],
   ]);
-  if (info.inChannels <= FEW_INPUT_CHANNELS && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
-    return conv2dFilterGradientPackingX(r, x, dy, info);
-  }
   const dyT = r.transpose(dy, [1, 2, 0, 3]); // [oh, ow, b, o]
   let g: TensorInfo;
   if ((sh === 1 && sw === 1) || (dh === 1 && dw === 1)) {
@@ -53,35 +51,39 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
   return r.transpose(g, [1, 2, 0, 3]); // [kh, kw, c, o]
 }
 
-/** At most this many input channels (a network's first layer), the filter gradient packs x rather than dy. */
+/** At most this many input channels (a network's first layer), the filter gradient is an im2col and one matmul. */
 const FEW_INPUT_CHANNELS = 4;
 
 /**
- * The same correlation with the roles of x and dy exchanged, for stride 1 and dilation 1: XNNPACK packs its filter
- * operand on every call, and for a first layer x is far smaller than dy. With dy as the input [o, oh, ow, b] padded
- * by k−1 on each side and xpad as the filter [H', W', b, c], a valid convolution gives out[o, k−1−i, k−1−j, c] =
- * dW[i, j, c, o]; the result is flipped spatially and transposed back.
+ * dW = colsᵀ · dy with cols the im2col of x, for layers with few input channels: the convolution above would run
+ * with a kernel as large as the image and only c·b input channels, which XNNPACK handles poorly, while cols is
+ * small here (kh·kw·c rows). cols is built already transposed, [kh·kw·c, b·oh·ow], from one strided slice of the
+ * padded, transposed input per kernel tap, so the matmul needs no transposed operand.
  */
-function conv2dFilterGradientPackingX(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const [kh, kw] = [info.filterHeight, info.filterWidth];
-  const { top, left } = info.padInfo;
-  const needH = info.outHeight + kh - 1;
-  const needW = info.outWidth + kw - 1;
-  const xPad = r.padOrCrop(x, [
+function conv2dFilterGradientIm2col(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, needH: number, needW: number): TensorInfo {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const [kh, kw, c, o] = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
+  const [b, oh, ow] = [info.batchSize, info.outHeight, info.outWidth];
+  const xPad = r.padOrCrop(r.transpose(x, [3, 0, 1, 2]), [
     [0, 0],
-    [top, needH - top - info.inHeight],
-    [left, needW - left - info.inWidth],
     [0, 0],
-  ]);
-  const filter = r.transpose(xPad, [1, 2, 0, 3]); // [H', W', b, c]
-  const input = r.padOrCrop(r.transpose(dy, [3, 1, 2, 0]), [
-    [0, 0],
-    [kh - 1, kh - 1],
-    [kw - 1, kw - 1],
-    [0, 0],
-  ]); // [o, oh + 2(kh−1), ow + 2(kw−1), b]
-  const g = r.run('Conv2D', { x: input, filter }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] }); // [o, kh, kw, c]
-  return r.transpose(r.reverse(g, [1, 2]), [1, 2, 3, 0]);
+    [info.padInfo.top, needH - info.padInfo.top - info.inHeight],
+    [info.padInfo.left, needW - info.padInfo.left - info.inWidth],
+  ]); // [c, b, H', W']
+  const taps: TensorInfo[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const begin = [0, 0, i * dh, j * dw];
+      taps.push(
+        sh === 1 && sw === 1
+          ? r.slice(xPad, begin, [c, b, oh, ow])
+          : r.run('StridedSlice', { x: xPad }, { begin, end: [c, b, begin[2] + (oh - 1) * sh + 1, begin[3] + (ow - 1) * sw + 1], strides: [1, 1, sh, sw], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 }),
+      );
+    }
+  }
+  const cols = r.reshape(taps.length === 1 ? taps[0] : r.concat(taps, 0), [1, kh * kw * c, b * oh * ow]);
+  const g = r.run('BatchMatMul', { a: cols, b: r.reshape(dy, [1, b * oh * ow, o]) }, { transposeA: false, transposeB: false });
+  return r.reshape(g, [kh, kw, c, o]);
 }
 
 /** Fallback when stride and dilation are both > 1: kh·kw strided convolutions of size 1 in the kernel. */
