@@ -14,7 +14,7 @@ import { FindingList, type Finding } from './findings.js';
 import { loadIdxFolder } from './idx.js';
 import { idxToTensorData, pixelStats } from './idxTensors.js';
 import { imageBatchData, loadImageFolder, type ImageLoadOptions } from './images/imageDataset.js';
-import type { PreprocessSpec } from './preprocessSpec.js';
+import type { ImagePreprocessSpec, PreprocessSpec } from './preprocessSpec.js';
 import { checkClasses } from './classBalance.js';
 import { stratifiedSplits } from './splits.js';
 import { encodeTableRows, fitTableSpec, isMissing, scanTable } from './tables/csvTable.js';
@@ -99,10 +99,24 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     const val = order.slice(0, valCount);
     const train = order.slice(valCount, limit);
     const norm = pixelStats(split, train);
+    const classNames = Array.from({ length: classes }, (_, i) => String(i));
+    const spec: ImagePreprocessSpec = {
+      kind: 'images',
+      version: 1,
+      height: split.height,
+      width: split.width,
+      channels: 1,
+      fit: 'pad',
+      mean: [norm.mean],
+      std: [norm.std],
+      classes: classNames,
+      augment: { cropPadding: 0, flip: false, reason: 'IDX images are used as they are (no augmentation).' },
+    };
     return {
       kind,
       inputShape: [split.height, split.width, 1],
-      classes: Array.from({ length: classes }, (_, i) => String(i)),
+      classes: classNames,
+      spec,
       train: idxToTensorData(split, train, norm, classes),
       validation: idxToTensorData(split, val, norm, classes),
       test: dataset.test ? idxToTensorData(dataset.test, Array.from({ length: dataset.test.count }, (_, i) => i), norm, classes) : undefined,

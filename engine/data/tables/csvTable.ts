@@ -59,7 +59,7 @@ export interface TablePreprocessSpec {
   width: number;
 }
 
-function sniffDelimiter(firstLine: string, file: string): string {
+export function sniffDelimiter(firstLine: string, file: string): string {
   if (path.extname(file).toLowerCase() === '.tsv') return '\t';
   const counts = [',', '\t', ';'].map((d) => [d, firstLine.split(d).length - 1] as const);
   return counts.sort((a, b) => b[1] - a[1])[0][1] > 0 ? counts[0][0] : ',';
