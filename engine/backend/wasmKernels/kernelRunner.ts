@@ -4,6 +4,7 @@
  * intermediate on `dispose()`. Data never leaves the backend.
  */
 import { getKernel, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { heapView, type WasmHeapBackend } from './maxPoolGrad.js';
 
 export class KernelRunner {
   private readonly intermediates: TensorInfo[] = [];
@@ -33,8 +34,35 @@ export class KernelRunner {
     return this.run('Sum', { x }, { axis, keepDims: false });
   }
 
+  /**
+   * Reverses float32 `x` along `dims`, copying whole contiguous blocks (everything after the last reversed axis) in
+   * JavaScript over the backend's heap. The backend's Reverse kernel costs about 70 ns per element (5 ms for a
+   * [3, 3, 64, 128] filter, more than the convolution it feeds); this costs a fraction of a millisecond.
+   */
   reverse(x: TensorInfo, dims: number[]): TensorInfo {
-    return this.run('Reverse', { x }, { dims });
+    const rank = x.shape.length;
+    const axes = dims.map((d) => (d < 0 ? d + rank : d)).filter((d) => x.shape[d] > 1);
+    if (x.dtype !== 'float32' || axes.length === 0) return this.run('Reverse', { x }, { dims });
+    const out = (this.backend as WasmHeapBackend).makeOutput([...x.shape], 'float32');
+    this.intermediates.push(out);
+    const src = heapView(this.backend, x);
+    const dst = heapView(this.backend, out);
+    const last = Math.max(...axes);
+    const inner = x.shape.slice(last + 1).reduce((a, b) => a * b, 1);
+    const outerShape = x.shape.slice(0, last + 1);
+    const flip = outerShape.map((_, i) => axes.includes(i));
+    const strides = outerShape.map((_, i) => outerShape.slice(i + 1).reduce((a, b) => a * b, 1) * inner);
+    const idx = new Array<number>(outerShape.length).fill(0);
+    const blocks = outerShape.reduce((a, b) => a * b, 1);
+    for (let n = 0; n < blocks; n++) {
+      let from = 0;
+      for (let i = 0; i < idx.length; i++) from += (flip[i] ? outerShape[i] - 1 - idx[i] : idx[i]) * strides[i];
+      const to = n * inner;
+      if (inner >= 16) dst.set(src.subarray(from, from + inner), to);
+      else for (let k = 0; k < inner; k++) dst[to + k] = src[from + k];
+      for (let i = idx.length - 1; i >= 0 && ++idx[i] === outerShape[i]; i--) idx[i] = 0;
+    }
+    return out;
   }
 
   /**
