@@ -84,6 +84,11 @@ const convCases = [
   { x: [1, 8, 8, 2], k: [3, 3], o: 3, strides: 1, pad: [[0, 0], [2, 1], [0, 2], [0, 0]] },
   { x: [2, 12, 12, 3], k: [1, 1], o: 6, strides: 2, pad: 'same' },
   { x: [4, 6, 6, 8], k: [3, 3], o: 8, strides: 3, pad: 'same' },
+  // More output than input channels at stride 1: the filter gradient with the operands swapped.
+  { x: [3, 7, 7, 5], k: [3, 3], o: 8, strides: 1, pad: 'same' },
+  { x: [2, 8, 9, 6], k: [3, 2], o: 7, strides: 1, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+  { x: [2, 6, 5, 5], k: [1, 1], o: 9, strides: 1, pad: 'valid' },
+  { x: [2, 6, 6, 6], k: [4, 4], o: 8, strides: 1, pad: 'same' },
 ] as const;
 
 describe('WASM training kernels match the cpu backend', () => {
@@ -110,17 +115,21 @@ describe('WASM training kernels match the cpu backend', () => {
   }
 
   it('Conv2DBackpropFilter with dilations (and stride with dilation) against the direct formula', async () => {
-    for (const { xs, k, s, d, o } of [
+    for (const { xs, k, s, d, o, p = [0, 0, 0, 0] } of [
       { xs: [2, 11, 10, 3], k: [3, 3], s: [1, 1], d: [2, 2], o: 4 },
       { xs: [2, 13, 13, 2], k: [3, 2], s: [2, 2], d: [2, 3], o: 3 },
+      // Stride 1, c < o, padded so the output is as large as the input: the swapped form, dilation as its stride.
+      { xs: [2, 9, 8, 5], k: [3, 3], s: [1, 1], d: [2, 2], o: 7, p: [2, 2, 2, 2] },
+      { xs: [2, 9, 10, 6], k: [3, 2], s: [1, 1], d: [2, 3], o: 8, p: [1, 3, 3, 0] },
     ]) {
-      const oh = Math.floor((xs[1] - ((k[0] - 1) * d[0] + 1)) / s[0]) + 1;
-      const ow = Math.floor((xs[2] - ((k[1] - 1) * d[1] + 1)) / s[1]) + 1;
+      const oh = Math.floor((xs[1] + p[0] + p[1] - ((k[0] - 1) * d[0] + 1)) / s[0]) + 1;
+      const ow = Math.floor((xs[2] + p[2] + p[3] - ((k[1] - 1) * d[1] + 1)) / s[1]) + 1;
       const ds = [xs[0], oh, ow, o];
       const x = randn(size(xs));
       const dy = randn(size(ds));
-      const got = await runOn('wasm', 'Conv2DBackpropFilter', { x: [x, xs], dy: [dy, ds] }, { strides: s, pad: 'valid', dilations: d, dataFormat: 'NHWC', filterShape: [k[0], k[1], xs[3], o] });
-      expectClose(got, naiveFilterGrad(x, xs, dy, ds, k, s, d, [0, 0]));
+      const pad = p.every((v) => v === 0) ? 'valid' : [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+      const got = await runOn('wasm', 'Conv2DBackpropFilter', { x: [x, xs], dy: [dy, ds] }, { strides: s, pad, dilations: d, dataFormat: 'NHWC', filterShape: [k[0], k[1], xs[3], o] });
+      expectClose(got, naiveFilterGrad(x, xs, dy, ds, k, s, d, [p[0], p[2]]));
     }
   });
 

@@ -33,6 +33,8 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
   const needH = (oh - 1) * sh + (kh - 1) * dh + 1;
   const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
   if (info.inChannels <= FEW_INPUT_CHANNELS) return conv2dFilterGradientIm2col(r, x, dy, info, needH, needW);
+  const swapped = conv2dFilterGradientSwapped(r, x, dy, info);
+  if (swapped) return swapped;
   const xT = r.transpose(x, [3, 1, 2, 0]); // [c, h, w, b]
   const xPad = r.padOrCrop(xT, [
     [0, 0],
@@ -49,6 +51,36 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
     g = conv2dFilterGradientByTaps(r, xPad, dyT, info);
   }
   return r.transpose(g, [1, 2, 0, 3]); // [kh, kw, c, o]
+}
+
+/**
+ * The same sum with the roles of the operands swapped, for stride 1: dy transposed to [o, oh, ow, b] is the input
+ * and x transposed to [h, w, b, c] the filter, so the output [o, kh, kw, c] holds dW with the kernel flipped:
+ *   g[o, i', j', c] = Σ_{u,v,b} dypad[o, i'·d + u, j'·d + v, b] · x[b, u, v, c],  dW[i, j] = g[kh−1−i, kw−1−j]
+ * with dy padded by (k−1)·d − top before and h − oh + top after (as the convolution's own padding, no copy); the
+ * dilation becomes the stride. XNNPACK packs the filter operand afresh on every call, and packing costs far more
+ * than its size suggests when that operand is large: x is the smaller of the two when c < o, and the packing of
+ * dy ([oh, ow, b, o], a row stride of oh·ow·b floats, a large power of two for batch 64) was the main cost of the
+ * layer [64,14,14,32]→64. Returns null where the swap does not apply (stride > 1, c ≥ o, a negative padding, or
+ * x much larger than dy, e.g. 'valid' with a large kernel, where the swap would multiply by zeros).
+ */
+function conv2dFilterGradientSwapped(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo | null {
+  const { sh, sw, dh, dw } = stridesDilations(info);
+  const [kh, kw, c, o] = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
+  const [h, w, oh, ow] = [info.inHeight, info.inWidth, info.outHeight, info.outWidth];
+  if (sh !== 1 || sw !== 1 || c >= o || h * w > 1.25 * oh * ow) return null;
+  const { top, left } = info.padInfo;
+  const pads = [(kh - 1) * dh - top, h - oh + top, (kw - 1) * dw - left, w - ow + left];
+  if (pads.some((p) => p < 0)) return null;
+  const xT = r.transpose(x, [1, 2, 0, 3]); // [h, w, b, c]
+  const dyT = r.transpose(dy, [3, 1, 2, 0]); // [o, oh, ow, b]
+  const g = r.run('Conv2D', { x: dyT, filter: xT }, {
+    strides: [dh, dw],
+    pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+  }); // [o, kh, kw, c]
+  return r.transpose(r.reverse(g, [1, 2]), [1, 2, 3, 0]);
 }
 
 /** At most this many input channels (a network's first layer), the filter gradient is an im2col and one matmul. */
