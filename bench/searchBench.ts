@@ -1,5 +1,5 @@
 /**
- * npm run bench:search [-- --budget 15m] [-- --strategies hill,random] [-- --long 1h] [-- --json]
+ * npm run bench:search [-- --budget 15m] [-- --strategies hill,bayes,random] [-- --long 1h] [-- --json]
  * Fashion-MNIST (Debian's dataset-fashion-mnist, IDX files): one search per strategy at the same budget, and one
  * longer run of the default strategy. Reports test accuracy, parameters and the number of candidates of each run.
  * Runs one after the other (each uses every core); the 15-minute runs and the 1-hour one take about 1 h 45 min.
@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const json = args.includes('--json');
 const budget = parseBudget(opt('--budget', '15m'));
-const strategies = opt('--strategies', 'hill,random').split(',') as StrategyName[];
+const strategies = opt('--strategies', 'hill,bayes,random').split(',') as StrategyName[];
 const long = opt('--long', '1h');
 
 async function one(strategy: StrategyName, seconds: number) {

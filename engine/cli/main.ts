@@ -1,6 +1,7 @@
 /** The `netsprout` command line. Each command lives in its own module; this file only wires them. */
 import { Command, CommanderError } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
+import { exportCommand, predictCommand } from './exportCommand.js';
 import { inspectCommand } from './inspectCommand.js';
 import { resumeCommand, searchCommand } from './searchCommand.js';
 import { reportError } from './output.js';
@@ -74,6 +75,24 @@ program
   .description('Continue a search job that was stopped or killed, without losing or repeating finished work.')
   .option('--json', 'one JSON event per line; the last line is the summary')
   .action((dir, opts) => run(() => resumeCommand(dir, opts)));
+
+program
+  .command('export <jobFolder>')
+  .description('Write a trained model as Keras 3, ONNX and TF.js files with a model card, checking that each gives NetSprout\'s answers.')
+  .option('--candidate <id>', 'export this candidate of the job instead of its final (recommended) model')
+  .option('--format <list>', 'comma-separated: keras, onnx, tfjs', 'keras,onnx,tfjs')
+  .requiredOption('--out <folder>', 'the folder to write (new or empty)')
+  .option('--data <path>', 'the dataset to check and describe the model with (default: the job\'s)')
+  .option('--json', 'one JSON object per line; the last line is the report')
+  .action((dir, opts) => run(() => exportCommand(dir, opts)));
+
+program
+  .command('predict')
+  .description('Predict the classes of files (or of the rows of a CSV) with an exported model or a job\'s model.')
+  .requiredOption('--model <folder>', 'a folder written by `netsprout export`, a job folder, or a checkpoint folder')
+  .requiredOption('--data <path>', 'a file, a folder of files, or a CSV (tables, texts)')
+  .option('--json', 'one JSON object per input: file, label, probabilities')
+  .action((opts) => run(() => predictCommand(opts)));
 
 try {
   await program.parseAsync(process.argv);

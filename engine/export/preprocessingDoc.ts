@@ -4,6 +4,7 @@
  * normalisation, class names). `netsprout predict` reads it back to apply the same transforms.
  */
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
+import { ONNX_INPUT_NAMES, ONNX_OUTPUT_NAME } from './onnxWriter.js';
 
 export const PREPROCESSING_FILE = 'preprocessing.json';
 
@@ -26,22 +27,19 @@ export interface PreprocessingDoc {
   spec: PreprocessSpec;
 }
 
-export const ONNX_INPUT_NAME = 'input';
-export const ONNX_OUTPUT_NAME = 'probabilities';
-
 export function describeInput(spec: PreprocessSpec): InputDescription {
   if (spec.kind === 'images') {
     return {
-      name: ONNX_INPUT_NAME,
+      name: ONNX_INPUT_NAMES[spec.kind],
       dtype: 'float32',
       shape: [null, spec.height, spec.width, spec.channels],
       description: `Images as float32 NHWC, ${spec.height}×${spec.width} pixels, ${spec.channels === 1 ? 'grayscale (1 channel)' : 'RGB (3 channels)'}, raw values 0–255; the model normalises them itself.`,
     };
   }
   if (spec.kind === 'text') {
-    return { name: ONNX_INPUT_NAME, dtype: 'int32', shape: [null, spec.sequenceLength], description: `Token ids, ${spec.sequenceLength} per text, made as "steps" says.` };
+    return { name: ONNX_INPUT_NAMES[spec.kind], dtype: 'int32', shape: [null, spec.sequenceLength], description: `Token ids, ${spec.sequenceLength} per text, made as "steps" says.` };
   }
-  return { name: ONNX_INPUT_NAME, dtype: 'float32', shape: [null, spec.width], description: `Encoded table rows, ${spec.width} numbers per row, made as "steps" says.` };
+  return { name: ONNX_INPUT_NAMES[spec.kind], dtype: 'float32', shape: [null, spec.width], description: `Encoded table rows, ${spec.width} numbers per row, made as "steps" says.` };
 }
 
 function steps(spec: PreprocessSpec): string[] {

@@ -132,7 +132,7 @@ describe('search jobs', () => {
       const data = await imageFolder(160);
       const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
       const r = await run(['search', '--data', data, '--budget', '20s', '--strategy', strategy, '--out', out, '--json']);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
       const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
       expect(last.elapsedSeconds).toBeLessThanOrEqual(20 * 1.02 + 0.5);
       const candidates = readJournal(path.join(out, 'journal.jsonl')).events.filter((e) => e.type === 'candidate');
