@@ -153,7 +153,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportReport> {
         onnxBytes = writeOnnx(input, { producerVersion: ENGINE_VERSION, metadata: { 'netsprout.model': source.which } });
         await writeFile(file, onnxBytes);
         verification.onnx = await verifyOnnx(onnxBytes, sample);
-        if (!verification.onnx.ok) throw mismatchError('ONNX', file, verification.onnx);
+        if (!verification.onnx.ok) throw mismatchError('ONNX', file, verification.onnx, sample.source);
       } else {
         const dir = path.join(staging, 'tfjs');
         await writeTfjs(input, dir, producer);
@@ -163,7 +163,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportReport> {
         } finally {
           layers.dispose();
         }
-        if (!verification.tfjs.ok) throw mismatchError('TF.js', path.join(dir, 'model.json'), verification.tfjs);
+        if (!verification.tfjs.ok) throw mismatchError('TF.js', path.join(dir, 'model.json'), verification.tfjs, sample.source);
       }
     }
     step('card');

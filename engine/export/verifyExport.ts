@@ -147,10 +147,10 @@ export function compareWeights(expected: Map<string, Float32Array[]>, actual: Ma
   return { variables, bitExact: mismatches.length === 0, mismatches };
 }
 
-export function mismatchError(format: string, file: string, a: Agreement): NetSproutError {
+export function mismatchError(format: string, file: string, a: Agreement, source: VerificationSample['source']): NetSproutError {
   return new NetSproutError(
     'EXPORT_MISMATCH',
-    `The exported ${format} model gives other answers than NetSprout on ${a.samples} validation inputs: largest probability difference ${a.maxAbsDiff.toExponential(2)} (allowed ${PROBABILITY_TOLERANCE}), same predicted class for ${(a.argmaxAgreement * 100).toFixed(1)}% of them.`,
+    `The exported ${format} model gives other answers than NetSprout on ${a.samples} ${source} inputs: largest probability difference ${a.maxAbsDiff.toExponential(2)} (allowed ${PROBABILITY_TOLERANCE}), same predicted class for ${(a.argmaxAgreement * 100).toFixed(1)}% of them.`,
     'Nothing was exported. This is a bug in NetSprout\'s exporter; please report it with the model\'s graph.json. The other formats can still be exported with --format.',
     [file],
   );
