@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
 import { exportCommand, predictCommand } from './exportCommand.js';
 import { inspectCommand } from './inspectCommand.js';
+import { latencyCommand } from './latencyCommand.js';
+import { profileCommand } from './profileCommand.js';
 import { resumeCommand, searchCommand } from './searchCommand.js';
 import { reportError } from './output.js';
 import { trainCommand } from './trainCommand.js';
@@ -93,6 +95,29 @@ program
   .requiredOption('--data <path>', 'a file, a folder of files, or a CSV (tables, texts)')
   .option('--json', 'one JSON object per input: file, label, probabilities')
   .action((opts) => run(() => predictCommand(opts)));
+
+program
+  .command('profile')
+  .description('Measure how fast networks of the search space run here, fit latency predictors and write a portable device profile.')
+  .requiredOption('--out <file>', 'the device profile to write (JSON)')
+  .option('--runtime <name>', 'onnx (ONNX Runtime on the CPU) or tfjs (the engine\'s TensorFlow.js backend)', 'onnx')
+  .option('--samples <n>', 'measure at most this many architectures', '400')
+  .option('--seconds <s>', 'time for the whole profile, measuring and fitting', '480')
+  .option('--batch-size <n>', 'the batch size measured besides batch 1', '8')
+  .option('--threads <n>', 'threads for the runtime (ONNX Runtime default 1; TF.js: the backend\'s, also NETSPROUT_THREADS)')
+  .option('--backend <name>', 'with --runtime tfjs: the TF.js backend (tfjs-node-gpu, tfjs-node, wasm, cpu)')
+  .option('--seed <n>', 'random seed for the architectures drawn', '0')
+  .option('--json', 'one JSON object per line; the last line is the summary')
+  .action((opts) => run(() => profileCommand(opts)));
+
+program
+  .command('latency')
+  .description('Predict the latency of an architecture on a profiled device; with --measure, measure it here too.')
+  .requiredOption('--profile <file>', 'a device profile written by `netsprout profile`')
+  .requiredOption('--arch <graph.json>', 'the architecture')
+  .option('--measure', 'also measure it on this machine with the profile\'s runtime and protocol')
+  .option('--json', 'print one JSON object')
+  .action((opts) => run(() => latencyCommand(opts)));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+/** `netsprout latency`: the latency a device profile predicts for an architecture, and with --measure the measured one. */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { NetSproutError } from '../errors.js';
+import { graphMetrics } from '../graph/metrics.js';
+import { graphFromJSON } from '../graph/serialize.js';
+import { measureLatency, openRuntime } from '../hardware/latencyProtocol.js';
+import { machineProfile } from '../hardware/machineProfile.js';
+import { readProfile } from '../latency/deviceProfile.js';
+import { printJson } from './output.js';
+
+export interface LatencyCommandOptions {
+  profile: string;
+  arch: string;
+  measure?: boolean;
+  json?: boolean;
+}
+
+const round = (x: number, d = 4) => Number(x.toFixed(d));
+
+export async function latencyCommand(opts: LatencyCommandOptions): Promise<number> {
+  const loaded = await readProfile(opts.profile);
+  if (!existsSync(opts.arch)) {
+    throw new NetSproutError('ARCH_MISSING', `The architecture file ${opts.arch} does not exist.`, 'Give the path of a graph.json file (a job folder has one per candidate).', [opts.arch]);
+  }
+  const graph = graphFromJSON(await readFile(opts.arch, 'utf8'), opts.arch);
+  const p = loaded.profile;
+  const predictedMs = loaded.predictMs(graph);
+  const chosen = p.predictors.find((x) => x.name === p.chosen)!;
+  const result: Record<string, unknown> = {
+    arch: opts.arch,
+    profile: opts.profile,
+    runtime: `${p.runtime.library} ${p.runtime.version} (${p.runtime.backend}, ${p.runtime.threads} thread${p.runtime.threads === 1 ? '' : 's'})`,
+    predictor: p.chosen,
+    predictedMs: round(predictedMs),
+    params: graphMetrics(graph).params,
+    heldOut: { kendallTau: chosen.heldOut.kendallTau, mape: chosen.heldOut.mape, within10: chosen.heldOut.within10 },
+  };
+  const notes: string[] = [];
+  if (opts.measure) {
+    const here = await machineProfile({ backends: false, onnx: false });
+    const there = p.machine;
+    if (here.cpu.brand !== there.cpu.brand || here.cpu.cores !== there.cpu.cores || here.os.arch !== there.os.arch) {
+      notes.push(`The profile was made on another machine (${there.cpu.manufacturer} ${there.cpu.brand}, ${there.cpu.cores} cores); the measurement is of this one.`);
+    }
+    const runtime = await openRuntime(p.runtime.name, { threads: p.runtime.threads });
+    const m = await measureLatency(runtime, { graph }, p.protocol);
+    const b1 = m.batches.find((b) => b.batchSize === 1) ?? m.batches[0];
+    result.measuredMs = round(m.batch1Ms);
+    result.errorPercent = round(((predictedMs - m.batch1Ms) / m.batch1Ms) * 100, 2);
+    result.measurement = { p10Ms: round(b1.p10Ms), p90Ms: round(b1.p90Ms), iqrMs: round(b1.iqrMs), runs: b1.runs, batches: m.batches.map((b) => ({ batchSize: b.batchSize, medianMs: round(b.medianMs), perInputMs: round(b.perInputMs), peakRssDeltaBytes: b.peakRssDeltaBytes })) };
+  }
+  if (notes.length) result.notes = notes;
+  if (opts.json) {
+    printJson(result);
+    return 0;
+  }
+  process.stdout.write(`Predicted: ${predictedMs.toFixed(3)} ms per input at batch 1 on ${result.runtime} (${p.chosen}; on held-out architectures ${(chosen.heldOut.within10 * 100).toFixed(0)}% within ±10%, Kendall τ ${chosen.heldOut.kendallTau.toFixed(2)}).\n`);
+  if (opts.measure) process.stdout.write(`Measured:  ${(result.measuredMs as number).toFixed(3)} ms (median; prediction off by ${(result.errorPercent as number).toFixed(1)}%).\n`);
+  for (const n of notes) process.stdout.write(`Note: ${n}\n`);
+  return 0;
+}

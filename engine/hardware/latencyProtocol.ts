@@ -1,0 +1,270 @@
+/**
+ * A latency measurement protocol that others can repeat, and the runtimes it measures in.
+ *
+ * For every batch size of the protocol (batch 1 and one chosen batch size), separately:
+ *  1. garbage collection, then a fresh session (ONNX Runtime) or a freshly built model (TF.js): nothing is shared
+ *     with the previous measurement;
+ *  2. warm-up: at least `warmupRuns` runs and at least `warmupMs` of running;
+ *  3. timed runs, each from feeding the input to having the output's values in JavaScript (the read-back is
+ *     inside the timed region): at least `minRuns` runs and at least `minTimedMs` in all, at most `maxRuns`;
+ *  4. the median as the latency, with the 10th/90th percentiles and the interquartile range as its spread;
+ *  5. the process's resident memory before the session and its peak while running (sampled outside the timed
+ *     region), and for TF.js the peak bytes of tensors during one extra, untimed run;
+ *  6. the session is released and garbage collected.
+ * The number of threads is fixed (ONNX Runtime: intra-op threads, one inter-op thread, sequential execution;
+ * TF.js: the backend's thread count) and recorded with every measurement.
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { NetSproutError } from '../errors.js';
+import type { Graph } from '../graph/types.js';
+import { summariseTimes, type TimingSummary } from './latencyStatistics.js';
+import { initialWeights, onnxBytesFor, randomInput, type WeightsById } from './measuredModel.js';
+
+export const RUNTIME_NAMES = ['onnx', 'tfjs'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+export interface LatencyProtocol {
+  warmupRuns: number;
+  warmupMs: number;
+  minRuns: number;
+  maxRuns: number;
+  minTimedMs: number;
+  /** Batch 1 first; the latency that predictors learn is batch 1's median, per input. */
+  batchSizes: number[];
+  threads: number;
+  /** Spelled out in the profile so that a reader need not look at the code. */
+  description: string;
+}
+
+export const PROTOCOL_DESCRIPTION =
+  'Per batch size: garbage collection, a fresh session/model, warm-up (at least warmupRuns runs and warmupMs), then timed runs each including the read-back of the output (at least minRuns and minTimedMs, at most maxRuns); median with p10/p90 and IQR; resident memory peak sampled outside the timed region; session released and garbage collected after.';
+
+export function defaultProtocol(overrides: Partial<LatencyProtocol> = {}): LatencyProtocol {
+  return { warmupRuns: 10, warmupMs: 50, minRuns: 25, maxRuns: 400, minTimedMs: 150, batchSizes: [1, 8], threads: 1, description: PROTOCOL_DESCRIPTION, ...overrides };
+}
+
+export interface RuntimeInfo {
+  name: RuntimeName;
+  library: string;
+  version: string;
+  /** ONNX Runtime's execution provider, or the TF.js backend. */
+  backend: string;
+  threads: number;
+  settings: Record<string, string | number | boolean>;
+}
+
+export interface BatchMeasurement extends TimingSummary {
+  batchSize: number;
+  warmupRuns: number;
+  /** The median divided by the batch size. */
+  perInputMs: number;
+  rssBeforeBytes: number;
+  /** Peak resident memory while the session ran, minus the memory before it was made. */
+  peakRssDeltaBytes: number;
+  /** TF.js only: the peak bytes of tensors during one untimed run. */
+  peakTensorBytes?: number;
+}
+
+export interface LatencyMeasurement {
+  runtime: RuntimeInfo;
+  batches: BatchMeasurement[];
+  /** Batch 1's median, the figure predictors learn. */
+  batch1Ms: number;
+  gcBetween: boolean;
+}
+
+export interface ModelToMeasure {
+  graph: Graph;
+  /** Fresh Keras-default weights (seed 0) when not given. */
+  weights?: WeightsById;
+}
+
+/** A model ready to run one batch again and again. */
+export interface PreparedRun {
+  run(): Promise<void>;
+  peakTensorBytes?(): Promise<number | undefined>;
+  release(): Promise<void>;
+}
+
+export interface LatencyRuntime {
+  info: RuntimeInfo;
+  prepare(model: ModelToMeasure, batch: number): Promise<PreparedRun>;
+}
+
+let gcFunction: (() => void) | null | undefined;
+
+/** Runs V8's garbage collector (exposing it at run time when node was not started with --expose-gc). */
+export function collectGarbage(): boolean {
+  if (gcFunction === undefined) {
+    gcFunction = (globalThis as { gc?: () => void }).gc ?? null;
+    if (!gcFunction) {
+      try {
+        v8.setFlagsFromString('--expose-gc');
+        gcFunction = vm.runInNewContext('gc') as () => void;
+      } catch {
+        gcFunction = null;
+      }
+    }
+  }
+  gcFunction?.();
+  return gcFunction !== null;
+}
+
+function unavailable(name: RuntimeName, e: unknown): NetSproutError {
+  const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  return new NetSproutError(
+    'RUNTIME_UNAVAILABLE',
+    `The ${name === 'onnx' ? 'ONNX Runtime (onnxruntime-node)' : 'TensorFlow.js'} runtime cannot run here: ${why}.`,
+    name === 'onnx' ? 'Reinstall with `npm install` (onnxruntime-node ships a native library per platform), or profile with --runtime tfjs.' : 'Run `netsprout backends` to see which TF.js backends load here.',
+  );
+}
+
+export function parseRuntimeName(value: string): RuntimeName {
+  if ((RUNTIME_NAMES as readonly string[]).includes(value)) return value as RuntimeName;
+  throw new NetSproutError('RUNTIME_UNKNOWN', `Unknown runtime "${value}".`, `Use one of: ${RUNTIME_NAMES.join(', ')} (onnx: ONNX Runtime on the CPU; tfjs: the engine's TensorFlow.js backend).`);
+}
+
+async function onnxRuntime(threads: number): Promise<LatencyRuntime> {
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    throw unavailable('onnx', e);
+  }
+  const settings = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' } as const;
+  return {
+    info: { name: 'onnx', library: 'onnxruntime-node', version: ort.env.versions?.common ?? 'unknown', backend: 'cpu', threads, settings: { ...settings } },
+    async prepare(model, batch) {
+      const bytes = onnxBytesFor(model.graph, model.weights ?? initialWeights(model.graph));
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...settings });
+      const x = randomInput(model.graph, batch);
+      const feeds = { [session.inputNames[0]]: x.data instanceof Int32Array ? new ort.Tensor('int32', x.data, x.shape) : new ort.Tensor('float32', x.data, x.shape) };
+      const outName = session.outputNames[0];
+      let sink = 0;
+      return {
+        async run() {
+          const out = await session.run(feeds);
+          const data = out[outName].data as Float32Array;
+          sink += data[0] + data[data.length - 1];
+        },
+        async release() {
+          await session.release();
+          if (Number.isNaN(sink)) sink = 0;
+        },
+      };
+    },
+  };
+}
+
+async function tfjsRuntime(threads: number | undefined, backend: string | undefined): Promise<LatencyRuntime> {
+  if (threads !== undefined && process.env.NETSPROUT_THREADS === undefined) process.env.NETSPROUT_THREADS = String(threads);
+  let tf: typeof import('@tensorflow/tfjs-core');
+  let choice: Awaited<ReturnType<typeof import('../backend/ladder.js').initBackend>>;
+  let GraphModelClass: typeof import('../train/graphModel.js').GraphModel;
+  try {
+    const ladder = await import('../backend/ladder.js');
+    choice = await ladder.initBackend(backend);
+    tf = await import('@tensorflow/tfjs-core');
+    GraphModelClass = (await import('../train/graphModel.js')).GraphModel;
+  } catch (e) {
+    if (e instanceof NetSproutError) throw e;
+    throw unavailable('tfjs', e);
+  }
+  const flags: Record<string, string | number | boolean> = {};
+  for (const f of ['WASM_HAS_SIMD_SUPPORT', 'WASM_HAS_MULTITHREAD_SUPPORT']) {
+    try {
+      if (choice.chosen === 'wasm') flags[f] = Boolean(await tf.env().getAsync(f));
+    } catch {
+      /* a flag this build does not know */
+    }
+  }
+  return {
+    info: { name: 'tfjs', library: '@tensorflow/tfjs-core', version: tf.version_core, backend: choice.chosen, threads: choice.threads, settings: flags },
+    async prepare(model, batch) {
+      const net = GraphModelClass.withWeights(model.graph, model.weights ?? initialWeights(model.graph));
+      const xi = randomInput(model.graph, batch);
+      const x = xi.data instanceof Int32Array ? tf.tensor(xi.data, xi.shape, 'int32') : tf.tensor(xi.data, xi.shape, 'float32');
+      let sink = 0;
+      return {
+        async run() {
+          const y = net.predict(x);
+          const data = (await y.data()) as Float32Array;
+          y.dispose();
+          sink += data[0];
+        },
+        async peakTensorBytes() {
+          try {
+            const info = await tf.profile(async () => {
+              const y = net.predict(x);
+              await y.data();
+              y.dispose();
+            });
+            return info.peakBytes;
+          } catch {
+            return undefined;
+          }
+        },
+        async release() {
+          net.dispose();
+          x.dispose();
+          if (Number.isNaN(sink)) sink = 0;
+        },
+      };
+    },
+  };
+}
+
+/** The runtime to measure in. ONNX Runtime runs on the CPU with `threads` intra-op threads (default 1). */
+export async function openRuntime(name: RuntimeName, opts: { threads?: number; backend?: string } = {}): Promise<LatencyRuntime> {
+  return name === 'onnx' ? onnxRuntime(opts.threads ?? 1) : tfjsRuntime(opts.threads, opts.backend);
+}
+
+const rss = () => process.memoryUsage.rss();
+
+export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasure, batch: number, protocol: LatencyProtocol): Promise<BatchMeasurement> {
+  collectGarbage();
+  const rssBeforeBytes = rss();
+  const prepared = await runtime.prepare(model, batch);
+  try {
+    let peak = rss();
+    let warmupRuns = 0;
+    const warmStart = performance.now();
+    while (warmupRuns < protocol.warmupRuns || (performance.now() - warmStart < protocol.warmupMs && warmupRuns < protocol.maxRuns)) {
+      await prepared.run();
+      warmupRuns++;
+    }
+    peak = Math.max(peak, rss());
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < protocol.minRuns || (performance.now() - start < protocol.minTimedMs && times.length < protocol.maxRuns)) {
+      const t = performance.now();
+      await prepared.run();
+      times.push(performance.now() - t);
+      if (times.length % 8 === 0) peak = Math.max(peak, rss());
+    }
+    peak = Math.max(peak, rss());
+    const summary = summariseTimes(times);
+    const peakTensorBytes = prepared.peakTensorBytes ? await prepared.peakTensorBytes() : undefined;
+    return {
+      batchSize: batch,
+      warmupRuns,
+      ...summary,
+      perInputMs: summary.medianMs / batch,
+      rssBeforeBytes,
+      peakRssDeltaBytes: Math.max(0, peak - rssBeforeBytes),
+      ...(peakTensorBytes !== undefined ? { peakTensorBytes } : {}),
+    };
+  } finally {
+    await prepared.release();
+    collectGarbage();
+  }
+}
+
+/** Measures a model at every batch size of the protocol, each measurement isolated from the last. */
+export async function measureLatency(runtime: LatencyRuntime, model: ModelToMeasure, protocol: LatencyProtocol): Promise<LatencyMeasurement> {
+  const batches: BatchMeasurement[] = [];
+  for (const b of protocol.batchSizes) batches.push(await measureBatch(runtime, model, b, protocol));
+  const one = batches.find((b) => b.batchSize === 1) ?? batches[0];
+  return { runtime: runtime.info, batches, batch1Ms: one.medianMs / one.batchSize, gcBetween: collectGarbage() };
+}

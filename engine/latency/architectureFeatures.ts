@@ -1,0 +1,162 @@
+/**
+ * What the latency predictors see of an architecture: one vector of whole-network features (multiply-accumulates
+ * by kind of operation, parameters, memory traffic, numbers of layers and of element-wise operations, branching),
+ * and the list of its layers as lookup-table keys. All figures are for one input (batch 1).
+ */
+import { inferShapes } from '../graph/shapes.js';
+import { consumersOf, topologicalOrder } from '../graph/topology.js';
+import type { Graph, Layer, Shape } from '../graph/types.js';
+import { sizeOf, weightSpecs } from '../graph/weightSpecs.js';
+import { layerMacs } from '../graph/metrics.js';
+
+export const FEATURE_NAMES = [
+  'macsConvKxK',
+  'macsConv1x1',
+  'macsDepthwise',
+  'macsDense',
+  'im2colElements',
+  'convOutputElements',
+  'depthwiseChannels',
+  'params',
+  'elementwiseElements',
+  'poolInputElements',
+  'concatElements',
+  'memoryTraffic',
+  'layers',
+  'convLayers',
+  'elementwiseOps',
+  'adds',
+  'concats',
+  'branchPoints',
+  'inputElements',
+  'maxActivationElements',
+  'poolLayers',
+  'denseLayers',
+] as const;
+
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+/** One layer as a lookup-table key: its type, the params that change its cost, and its input shapes. */
+export interface LayerKey {
+  key: string;
+  type: Layer['type'];
+  inputShapes: Shape[];
+  outputShape: Shape;
+  /** Multiply-accumulates plus output elements: how the table scales an entry to a layer it has not seen. */
+  work: number;
+}
+
+export interface ArchitectureDescription {
+  features: number[];
+  layers: LayerKey[];
+  inputShape: Shape;
+  outputShape: Shape;
+}
+
+const ELEMENTWISE = new Set(['batchNorm', 'activation', 'add']);
+const POOLS = new Set(['maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
+
+/** The params that matter for a layer's cost (batch-norm momentum or dropout rate do not). */
+function costParams(layer: Layer): unknown {
+  switch (layer.type) {
+    case 'batchNorm':
+    case 'dropout':
+    case 'input':
+      return {};
+    default:
+      return layer.params;
+  }
+}
+
+export function layerKey(layer: Layer, inputShapes: Shape[], outputShape: Shape): LayerKey {
+  const key = `${layer.type}|${JSON.stringify(costParams(layer))}|${inputShapes.map((s) => s.join('x')).join(',')}`;
+  return { key, type: layer.type, inputShapes: inputShapes.map((s) => [...s]), outputShape: [...outputShape], work: layerMacs(layer, inputShapes, outputShape) + sizeOf(outputShape) };
+}
+
+export function describeArchitecture(graph: Graph): ArchitectureDescription {
+  const shapes = inferShapes(graph);
+  const consumers = consumersOf(graph);
+  const f = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 0])) as Record<FeatureName, number>;
+  const layers: LayerKey[] = [];
+  let inputShape: Shape = [];
+  for (const layer of topologicalOrder(graph)) {
+    const ins = layer.inputs.map((id) => shapes.get(id)!);
+    const out = shapes.get(layer.id)!;
+    const outElements = sizeOf(out);
+    const inElements = ins.reduce((a, s) => a + sizeOf(s), 0);
+    f.maxActivationElements = Math.max(f.maxActivationElements, outElements);
+    if ((consumers.get(layer.id)?.length ?? 0) > 1) f.branchPoints++;
+    if (layer.type === 'input') {
+      inputShape = [...out];
+      f.inputElements += outElements;
+      continue;
+    }
+    layers.push(layerKey(layer, ins, out));
+    f.layers++;
+    let params = 0;
+    for (const w of weightSpecs(layer, ins)) params += sizeOf(w.shape);
+    f.params += params;
+    f.memoryTraffic += inElements + outElements + params;
+    const macs = layerMacs(layer, ins, out);
+    const cin = ins[0] ? ins[0][ins[0].length - 1] : 0;
+    switch (layer.type) {
+      case 'conv2d': {
+        const [kh, kw] = layer.params.kernelSize;
+        if (kh * kw > 1) {
+          f.macsConvKxK += macs;
+          f.im2colElements += out[0] * out[1] * kh * kw * cin;
+        } else f.macsConv1x1 += macs;
+        f.convOutputElements += outElements;
+        f.convLayers++;
+        break;
+      }
+      case 'conv1d': {
+        const k = layer.params.kernelSize;
+        if (k > 1) {
+          f.macsConvKxK += macs;
+          f.im2colElements += out[0] * k * cin;
+        } else f.macsConv1x1 += macs;
+        f.convOutputElements += outElements;
+        f.convLayers++;
+        break;
+      }
+      case 'depthwiseConv2d':
+        f.macsDepthwise += macs;
+        f.depthwiseChannels += cin * layer.params.depthMultiplier;
+        f.convOutputElements += outElements;
+        f.convLayers++;
+        break;
+      case 'separableConv2d': {
+        const p = layer.params;
+        const mid = cin * p.depthMultiplier;
+        const dw = out[0] * out[1] * mid * p.kernelSize[0] * p.kernelSize[1];
+        f.macsDepthwise += dw;
+        f.macsConv1x1 += macs - dw;
+        f.depthwiseChannels += mid;
+        f.convOutputElements += outElements + out[0] * out[1] * mid;
+        f.convLayers++;
+        break;
+      }
+      case 'dense':
+        f.macsDense += macs;
+        f.denseLayers++;
+        break;
+      case 'concat':
+        f.concatElements += outElements;
+        f.concats++;
+        break;
+      default:
+        break;
+    }
+    if (ELEMENTWISE.has(layer.type) || (layer.type === 'dense' && layer.params.activation === 'softmax')) {
+      f.elementwiseElements += outElements;
+      f.elementwiseOps++;
+    }
+    if (layer.type === 'add') f.adds++;
+    if (POOLS.has(layer.type)) {
+      f.poolInputElements += inElements;
+      f.poolLayers++;
+    }
+  }
+  return { features: FEATURE_NAMES.map((n) => f[n]), layers, inputShape, outputShape: [...shapes.get(graph.output)!] };
+}

@@ -1,0 +1,320 @@
+/**
+ * A device profile: architectures sampled from the search space and measured on one machine and runtime with a
+ * fixed protocol, the latency predictors fitted on them, each predictor's accuracy on architectures held out from
+ * fitting, and the predictor chosen for its held-out accuracy. One portable JSON file: made with
+ * `netsprout profile` on the target device, read anywhere to predict latency there.
+ *
+ * The predictors stored are exactly the ones evaluated (fitted on the fitting split), so predicting the held-out
+ * samples from the file reproduces the figures it reports.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { NetSproutError } from '../errors.js';
+import { graphFromJSON } from '../graph/serialize.js';
+import { topologicalOrder } from '../graph/topology.js';
+import type { Graph } from '../graph/types.js';
+import { defaultProtocol, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
+import { makeRandom } from '../train/seededRandom.js';
+import { predictorAccuracy, type PredictorAccuracy } from './accuracyMetrics.js';
+import { describeArchitecture, type ArchitectureDescription } from './architectureFeatures.js';
+import { DEFAULT_SEARCH_SPACE, sampleArchitecture, type SampledArchitecture, type SearchSpace } from './architectureSampler.js';
+import { PREDICTOR_NAMES, type LatencyObservation, type LatencyPredictor, type LayerTimes, type PredictorName } from './latencyPredictor.js';
+import { measureLayerTimes, type LayerToMeasure } from './layerTimes.js';
+import { createPredictor, loadPredictor } from './predictorRegistry.js';
+
+export const PROFILE_FORMAT = 'netsprout-device-profile';
+export const PROFILE_VERSION = 1;
+
+export interface ProfileSample {
+  id: number;
+  hash: string;
+  split: 'fit' | 'heldOut';
+  origin: SampledArchitecture['origin'];
+  graph: Graph;
+  /** Batch 1's median in ms: what the predictors learn. */
+  ms: number;
+  measurement: Omit<LatencyMeasurement, 'runtime'>;
+}
+
+export interface ProfilePredictor {
+  name: PredictorName;
+  heldOut: PredictorAccuracy;
+  fitSeconds: number;
+  params: unknown;
+}
+
+export interface DeviceProfileFile {
+  format: typeof PROFILE_FORMAT;
+  version: typeof PROFILE_VERSION;
+  createdAt: string;
+  machine: MachineProfile;
+  runtime: RuntimeInfo;
+  protocol: LatencyProtocol;
+  layerProtocol: LatencyProtocol;
+  searchSpace: SearchSpace;
+  seed: number;
+  /** Wall-clock seconds the profiling took, from start to fitted predictors. */
+  seconds: number;
+  samples: ProfileSample[];
+  layerTimes: LayerTimes;
+  predictors: ProfilePredictor[];
+  chosen: PredictorName;
+}
+
+export type ProfileProgress =
+  | { type: 'machine'; machine: MachineProfile }
+  | { type: 'sample'; index: number; ms: number; elapsedSeconds: number }
+  | { type: 'layers'; measured: number; elapsedSeconds: number }
+  | { type: 'fitted'; name: PredictorName; heldOut: PredictorAccuracy };
+
+export interface ProfileOptions {
+  runtime: RuntimeName;
+  /** At most this many architectures. */
+  samples: number;
+  /** Time for the whole profile; measuring stops early enough to fit within it. */
+  seconds: number;
+  batchSize?: number;
+  threads?: number;
+  backend?: string;
+  seed?: number;
+  heldOutFraction?: number;
+  searchSpace?: SearchSpace;
+  protocol?: Partial<LatencyProtocol>;
+  predictors?: readonly PredictorName[];
+  onProgress?: (p: ProfileProgress) => void;
+}
+
+export const MIN_PROFILE_SAMPLES = 8;
+
+/** Highest share within ±10%, then highest τ, then lowest MAPE. */
+export function choosePredictor(predictors: Array<{ name: PredictorName; heldOut: PredictorAccuracy }>): PredictorName {
+  const score = (a: PredictorAccuracy) => [Number.isNaN(a.within10) ? -1 : a.within10, Number.isNaN(a.kendallTau) ? -2 : a.kendallTau, Number.isNaN(a.mape) ? -Infinity : -a.mape];
+  let best = predictors[0];
+  for (const p of predictors.slice(1)) {
+    const a = score(p.heldOut);
+    const b = score(best.heldOut);
+    const better = a[0] !== b[0] ? a[0] > b[0] : a[1] !== b[1] ? a[1] > b[1] : a[2] > b[2];
+    if (better) best = p;
+  }
+  return best.name;
+}
+
+/** Held-out indices: a seeded shuffle, at least two and at least one left to fit on each side. */
+export function heldOutSplit(n: number, fraction: number, seed: number): Set<number> {
+  const order = makeRandom(seed + 101).shuffle(Array.from({ length: n }, (_, i) => i)) as number[];
+  const k = Math.min(n - 2, Math.max(2, Math.round(n * fraction)));
+  return new Set(order.slice(0, k));
+}
+
+function observation(s: { graph: Graph; ms: number }): LatencyObservation {
+  return { description: describeArchitecture(s.graph), ms: s.ms };
+}
+
+/** Distinct layers of the fitting architectures, the most frequent first. */
+function layersToMeasure(samples: ProfileSample[]): LayerToMeasure[] {
+  const counts = new Map<string, { n: number; item: LayerToMeasure }>();
+  for (const s of samples) {
+    if (s.split !== 'fit') continue;
+    // describeArchitecture lists the layers in topological order, without the input.
+    const keys = describeArchitecture(s.graph).layers;
+    const layers = topologicalOrder(s.graph).filter((l) => l.type !== 'input');
+    keys.forEach((key, i) => {
+      const c = counts.get(key.key);
+      if (c) c.n++;
+      else counts.set(key.key, { n: 1, item: { key, layer: layers[i] } });
+    });
+  }
+  return [...counts.values()].sort((a, b) => b.n - a.n).map((c) => c.item);
+}
+
+export interface FittedPredictors {
+  predictors: ProfilePredictor[];
+  chosen: PredictorName;
+}
+
+/** Fits every predictor on the fitting split and scores it on the held-out split. */
+export function fitAndEvaluate(samples: Array<{ graph: Graph; ms: number; split: 'fit' | 'heldOut' }>, layerTimes: LayerTimes | undefined, names: readonly PredictorName[], seed: number, onFitted?: (name: PredictorName, a: PredictorAccuracy) => void): FittedPredictors {
+  const fit = samples.filter((s) => s.split === 'fit').map(observation);
+  const held = samples.filter((s) => s.split === 'heldOut').map(observation);
+  const out: ProfilePredictor[] = [];
+  for (const name of names) {
+    if (name === 'lookup-table' && !layerTimes) continue;
+    const p = createPredictor(name);
+    const t = performance.now();
+    p.fit({ observations: fit, layerTimes, seed });
+    const fitSeconds = (performance.now() - t) / 1000;
+    const heldOut = predictorAccuracy(held.map((o) => o.ms), held.map((o) => p.predict(o.description)));
+    onFitted?.(name, heldOut);
+    out.push({ name, heldOut, fitSeconds, params: p.toJSON() });
+  }
+  return { predictors: out, chosen: choosePredictor(out) };
+}
+
+/** Samples, measures and fits: the whole of `netsprout profile`. */
+export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileFile> {
+  const start = performance.now();
+  const elapsed = () => (performance.now() - start) / 1000;
+  const seed = opts.seed ?? 0;
+  const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
+  const machine = await machineProfile({ backends: true, onnx: true });
+  opts.onProgress?.({ type: 'machine', machine });
+  const runtime = await openRuntime(opts.runtime, { threads: opts.threads, backend: opts.backend });
+  const protocol = defaultProtocol({ batchSizes: [1, opts.batchSize ?? 8], ...opts.protocol, threads: runtime.info.threads });
+  const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads });
+  const rng = makeRandom(seed);
+  const samples: ProfileSample[] = [];
+  const seen = new Set<string>();
+  const measureUntil = opts.seconds * 0.75;
+  let misses = 0;
+  while (samples.length < opts.samples && elapsed() < measureUntil && misses < 200) {
+    const arch = sampleArchitecture(rng, space);
+    if (seen.has(arch.hash)) {
+      misses++;
+      continue;
+    }
+    seen.add(arch.hash);
+    const m = await measureLatency(runtime, { graph: arch.graph }, protocol);
+    const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
+    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement });
+    opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
+  }
+  if (samples.length < MIN_PROFILE_SAMPLES) {
+    throw new NetSproutError(
+      'PROFILE_TOO_FEW_SAMPLES',
+      `Only ${samples.length} architectures could be measured in ${opts.seconds} s; a profile needs at least ${MIN_PROFILE_SAMPLES} (some to fit the predictors, some to check them).`,
+      'Give more time with --seconds (or more architectures with --samples).',
+    );
+  }
+  const held = heldOutSplit(samples.length, opts.heldOutFraction ?? 0.25, seed);
+  for (const s of samples) s.split = held.has(s.id) ? 'heldOut' : 'fit';
+
+  const names = opts.predictors ?? PREDICTOR_NAMES;
+  let layerTimes: LayerTimes = { layers: {}, passThrough: {} };
+  if (names.includes('lookup-table')) {
+    const deadline = start + opts.seconds * 0.9 * 1000;
+    const measured = await measureLayerTimes(runtime, layersToMeasure(samples), layerProtocol, deadline);
+    layerTimes = { layers: measured.layers, passThrough: measured.passThrough };
+    opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, elapsedSeconds: elapsed() });
+  }
+  const fitted = fitAndEvaluate(samples, layerTimes, names, seed, (name, heldOut) => opts.onProgress?.({ type: 'fitted', name, heldOut }));
+  return {
+    format: PROFILE_FORMAT,
+    version: PROFILE_VERSION,
+    createdAt: new Date().toISOString(),
+    machine,
+    runtime: runtime.info,
+    protocol,
+    layerProtocol,
+    searchSpace: space,
+    seed,
+    seconds: elapsed(),
+    samples,
+    layerTimes,
+    predictors: fitted.predictors,
+    chosen: fitted.chosen,
+  };
+}
+
+export async function writeProfile(file: string, profile: DeviceProfileFile): Promise<void> {
+  await writeFile(file, `${JSON.stringify(profile)}\n`);
+}
+
+const accuracySchema = z.object({ kendallTau: z.number().nullable(), mape: z.number().nullable(), within10: z.number().nullable(), count: z.number() });
+const protocolSchema = z.object({
+  warmupRuns: z.number(),
+  warmupMs: z.number(),
+  minRuns: z.number(),
+  maxRuns: z.number(),
+  minTimedMs: z.number(),
+  batchSizes: z.array(z.number().int().positive()).min(1),
+  threads: z.number(),
+  description: z.string(),
+});
+const profileSchema = z.object({
+  format: z.literal(PROFILE_FORMAT),
+  version: z.literal(PROFILE_VERSION),
+  createdAt: z.string(),
+  machine: z.object({ cpu: z.object({}).passthrough(), os: z.object({}).passthrough() }).passthrough(),
+  runtime: z.object({ name: z.enum(['onnx', 'tfjs']), library: z.string(), version: z.string(), backend: z.string(), threads: z.number(), settings: z.record(z.string(), z.unknown()) }),
+  protocol: protocolSchema,
+  layerProtocol: protocolSchema,
+  searchSpace: z.object({}).passthrough(),
+  seed: z.number(),
+  seconds: z.number(),
+  samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown() })),
+  layerTimes: z.object({ layers: z.record(z.string(), z.number()), passThrough: z.record(z.string(), z.number()) }),
+  predictors: z.array(z.object({ name: z.enum(PREDICTOR_NAMES), heldOut: accuracySchema, fitSeconds: z.number(), params: z.unknown() })).min(1),
+  chosen: z.enum(PREDICTOR_NAMES),
+});
+
+/** A profile read from its file, ready to predict. */
+export interface LoadedProfile {
+  file: string;
+  profile: DeviceProfileFile;
+  predictor(name?: PredictorName): LatencyPredictor;
+  /** Predicted latency at batch 1 in ms, by the chosen predictor unless another is named. */
+  predictMs(graph: Graph, name?: PredictorName): number;
+}
+
+export function profileFromJSON(value: unknown, file = 'the profile'): LoadedProfile {
+  const parsed = profileSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new NetSproutError(
+      'PROFILE_SCHEMA',
+      `${file} is not a NetSprout device profile: ${issue.message} at ${issue.path.join('.') || 'the top level'}.`,
+      'A device profile is the file written by `netsprout profile --out device.json`; make it again with that command.',
+      [file],
+    );
+  }
+  // JSON has no NaN: an undefined figure (τ of constant predictions) is written as null.
+  const profile = value as DeviceProfileFile;
+  if (!profile.predictors.some((p) => p.name === profile.chosen)) {
+    throw new NetSproutError('PROFILE_SCHEMA', `${file} chooses the ${profile.chosen} predictor but does not contain it.`, 'Make the profile again with `netsprout profile`.', [file]);
+  }
+  const cache = new Map<PredictorName, LatencyPredictor>();
+  const predictor = (name: PredictorName = profile.chosen): LatencyPredictor => {
+    let p = cache.get(name);
+    if (!p) {
+      const entry = profile.predictors.find((x) => x.name === name);
+      if (!entry) throw new NetSproutError('PROFILE_PREDICTOR', `${file} has no ${name} predictor.`, `It has: ${profile.predictors.map((x) => x.name).join(', ')}.`, [file]);
+      p = loadPredictor(name, entry.params, file);
+      cache.set(name, p);
+    }
+    return p;
+  };
+  return {
+    file,
+    profile,
+    predictor,
+    predictMs: (graph, name) => predictor(name).predict(describeArchitecture(graph)),
+  };
+}
+
+export async function readProfile(file: string): Promise<LoadedProfile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new NetSproutError(
+      code === 'ENOENT' ? 'PROFILE_NOT_FOUND' : 'PROFILE_UNREADABLE',
+      code === 'ENOENT' ? `The device profile ${file} does not exist.` : `The device profile ${file} cannot be read: ${(e as Error).message}.`,
+      'Make one on the target device with `netsprout profile --out device.json`, then give its path.',
+      [file],
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new NetSproutError('PROFILE_JSON', `The device profile ${file} is not valid JSON: ${(e as Error).message}.`, 'The file may be cut short; make it again with `netsprout profile`.', [file]);
+  }
+  return profileFromJSON(raw, file);
+}
+
+/** The held-out samples of a profile, with their descriptions (for re-checking its figures). */
+export function heldOutObservations(profile: DeviceProfileFile): Array<{ description: ArchitectureDescription; ms: number }> {
+  return profile.samples.filter((s) => s.split === 'heldOut').map((s) => ({ description: describeArchitecture(graphFromJSON(s.graph, 'a profile sample')), ms: s.ms }));
+}
