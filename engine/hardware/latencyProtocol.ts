@@ -10,7 +10,7 @@
  *  4. the median as the latency, with the 10th/90th percentiles and the interquartile range as its spread;
  *  5. the process's resident memory before the session and its peak while running (sampled outside the timed
  *     region), and for TF.js the peak bytes of tensors during one extra, untimed run;
- *  6. the session is released and garbage collected.
+ *  6. the session is released (and collected by the next measurement's garbage collection).
  * The number of threads is fixed (ONNX Runtime: intra-op threads, one inter-op thread, sequential execution;
  * TF.js: the backend's thread count) and recorded with every measurement.
  */
@@ -38,7 +38,7 @@ export interface LatencyProtocol {
 }
 
 export const PROTOCOL_DESCRIPTION =
-  'Per batch size: garbage collection, a fresh session/model, warm-up (at least warmupRuns runs and warmupMs), then timed runs each including the read-back of the output (at least minRuns and minTimedMs, at most maxRuns); median with p10/p90 and IQR; resident memory peak sampled outside the timed region; session released and garbage collected after.';
+  'Per batch size: garbage collection, a fresh session/model, warm-up (at least warmupRuns runs and warmupMs), then timed runs each including the read-back of the output (at least minRuns and minTimedMs, at most maxRuns); median with p10/p90 and IQR; resident memory peak sampled outside the timed region; session released after.';
 
 export function defaultProtocol(overrides: Partial<LatencyProtocol> = {}): LatencyProtocol {
   return { warmupRuns: 10, warmupMs: 50, minRuns: 25, maxRuns: 400, minTimedMs: 150, batchSizes: [1, 8], threads: 1, description: PROTOCOL_DESCRIPTION, ...overrides };
@@ -94,8 +94,7 @@ export interface LatencyRuntime {
 
 let gcFunction: (() => void) | null | undefined;
 
-/** Runs V8's garbage collector (exposing it at run time when node was not started with --expose-gc). */
-export function collectGarbage(): boolean {
+function gcFunctionOf(): (() => void) | null {
   if (gcFunction === undefined) {
     gcFunction = (globalThis as { gc?: () => void }).gc ?? null;
     if (!gcFunction) {
@@ -107,8 +106,14 @@ export function collectGarbage(): boolean {
       }
     }
   }
-  gcFunction?.();
-  return gcFunction !== null;
+  return gcFunction;
+}
+
+/** Runs V8's garbage collector (exposing it at run time when node was not started with --expose-gc). */
+export function collectGarbage(): boolean {
+  const gc = gcFunctionOf();
+  gc?.();
+  return gc !== null;
 }
 
 function unavailable(name: RuntimeName, e: unknown): NetSproutError {
@@ -257,7 +262,6 @@ export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasur
     };
   } finally {
     await prepared.release();
-    collectGarbage();
   }
 }
 
@@ -266,5 +270,5 @@ export async function measureLatency(runtime: LatencyRuntime, model: ModelToMeas
   const batches: BatchMeasurement[] = [];
   for (const b of protocol.batchSizes) batches.push(await measureBatch(runtime, model, b, protocol));
   const one = batches.find((b) => b.batchSize === 1) ?? batches[0];
-  return { runtime: runtime.info, batches, batch1Ms: one.medianMs / one.batchSize, gcBetween: collectGarbage() };
+  return { runtime: runtime.info, batches, batch1Ms: one.medianMs / one.batchSize, gcBetween: gcFunctionOf() !== null };
 }

@@ -100,7 +100,7 @@ export function choosePredictor(predictors: Array<{ name: PredictorName; heldOut
   return best.name;
 }
 
-/** Held-out indices: a seeded shuffle, at least two and at least one left to fit on each side. */
+/** Held-out indices: a seeded shuffle of `fraction` of them, at least two, always leaving at least two to fit. */
 export function heldOutSplit(n: number, fraction: number, seed: number): Set<number> {
   const order = makeRandom(seed + 101).shuffle(Array.from({ length: n }, (_, i) => i)) as number[];
   const k = Math.min(n - 2, Math.max(2, Math.round(n * fraction)));

@@ -1,0 +1,121 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { smallCnn } from '../../engine/graph/presets.js';
+import { defaultProtocol, measureLatency, openRuntime, parseRuntimeName, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
+import { initialWeights, measurementSpec, onnxBytesFor, randomInput } from '../../engine/hardware/measuredModel.js';
+import { passThroughGraph, singleLayerGraph } from '../../engine/latency/layerTimes.js';
+import { describeArchitecture } from '../../engine/latency/architectureFeatures.js';
+import { GraphModel } from '../../engine/train/graphModel.js';
+
+const quick = defaultProtocol({ warmupRuns: 3, warmupMs: 0, minRuns: 7, minTimedMs: 0, maxRuns: 50, batchSizes: [1, 4] });
+
+/** A runtime that records what the protocol does with it. */
+function recordingRuntime(events: string[]): LatencyRuntime {
+  return {
+    info: { name: 'onnx', library: 'fake', version: '0', backend: 'cpu', threads: 1, settings: {} },
+    async prepare(_model, batch) {
+      events.push(`prepare ${batch}`);
+      let runs = 0;
+      return {
+        async run() {
+          runs++;
+        },
+        async release() {
+          events.push(`release ${batch} after ${runs} runs`);
+        },
+      };
+    },
+  };
+}
+
+describe('latency protocol', () => {
+  it('measures every batch size in a fresh session, warms up, then times at least minRuns runs', async () => {
+    const events: string[] = [];
+    const m = await measureLatency(recordingRuntime(events), { graph: smallCnn([8, 8, 1], 2) }, quick);
+    expect(events).toEqual(['prepare 1', 'release 1 after 10 runs', 'prepare 4', 'release 4 after 10 runs']);
+    expect(m.batches.map((b) => [b.batchSize, b.warmupRuns, b.runs])).toEqual([
+      [1, 3, 7],
+      [4, 3, 7],
+    ]);
+    for (const b of m.batches) {
+      expect(b.p10Ms).toBeLessThanOrEqual(b.medianMs);
+      expect(b.medianMs).toBeLessThanOrEqual(b.p90Ms);
+      expect(b.iqrMs).toBeCloseTo(b.q3Ms - b.q1Ms, 12);
+      expect(b.perInputMs).toBeCloseTo(b.medianMs / b.batchSize, 12);
+      expect(b.peakRssDeltaBytes).toBeGreaterThanOrEqual(0);
+    }
+    expect(m.batch1Ms).toBe(m.batches[0].medianMs);
+    expect(m.gcBetween).toBe(true);
+  });
+
+  it('releases the session when a run fails', async () => {
+    const events: string[] = [];
+    const failing: LatencyRuntime = {
+      info: recordingRuntime(events).info,
+      async prepare() {
+        events.push('prepare');
+        return {
+          async run() {
+            throw new Error('boom');
+          },
+          async release() {
+            events.push('release');
+          },
+        };
+      },
+    };
+    await expect(measureLatency(failing, { graph: smallCnn([8, 8, 1], 2) }, quick)).rejects.toThrow('boom');
+    expect(events).toEqual(['prepare', 'release']);
+  });
+
+  it('runs in ONNX Runtime with fixed, recorded threads', async () => {
+    const runtime = await openRuntime('onnx');
+    expect(runtime.info).toMatchObject({ name: 'onnx', library: 'onnxruntime-node', backend: 'cpu', threads: 1, settings: { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' } });
+    const m = await measureLatency(runtime, { graph: smallCnn([12, 12, 1], 3) }, quick);
+    expect(m.batches).toHaveLength(2);
+    for (const b of m.batches) {
+      expect(b.medianMs).toBeGreaterThan(0);
+      expect(b.minMs).toBeLessThanOrEqual(b.p10Ms);
+      expect(b.p90Ms).toBeLessThanOrEqual(b.maxMs);
+    }
+  });
+
+  it('runs in the engine\'s TF.js backend and reports the peak tensor bytes', async () => {
+    const runtime = await openRuntime('tfjs', { backend: 'cpu' });
+    expect(runtime.info).toMatchObject({ name: 'tfjs', backend: 'cpu', threads: 1 });
+    const m = await measureLatency(runtime, { graph: smallCnn([12, 12, 1], 3) }, quick);
+    expect(m.batches[0].peakTensorBytes).toBeGreaterThan(0);
+    expect(m.batches[1].peakTensorBytes).toBeGreaterThan(m.batches[0].peakTensorBytes!);
+  });
+
+  it('draws the same weights as GraphModel.create without a tensor backend', async () => {
+    await openRuntime('tfjs', { backend: 'cpu' });
+    const graph = smallCnn([12, 12, 1], 3);
+    const model = GraphModel.create(graph, 5);
+    const expected = model.allWeights();
+    const got = initialWeights(graph, 5);
+    expect([...got.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [id, ws] of expected) ws.forEach((w, i) => expect(Array.from(got.get(id)![i])).toEqual(Array.from(w.data)));
+    model.dispose();
+  });
+
+  it('writes single layers and pass-through networks that ONNX Runtime loads', async () => {
+    const graph = smallCnn([12, 12, 1], 3);
+    const d = describeArchitecture(graph);
+    const conv = graph.layers.find((l) => l.type === 'conv2d' && l.inputs[0] !== 'input')!;
+    const key = d.layers.find((k) => k.type === 'conv2d' && k.inputShapes[0][2] > 1)!;
+    for (const g of [passThroughGraph([6, 6, 16]), singleLayerGraph(conv, key)]) {
+      expect(measurementSpec(g).kind).toBe('images');
+      const session = await ort.InferenceSession.create(onnxBytesFor(g));
+      const x = randomInput(g, 2);
+      const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data as Float32Array, x.shape) });
+      expect(out[session.outputNames[0]].dims[0]).toBe(2);
+      await session.release();
+    }
+  });
+
+  it('names the runtimes it knows', () => {
+    expect(parseRuntimeName('tfjs')).toBe('tfjs');
+    expect(() => parseRuntimeName('tflite')).toThrow(expect.objectContaining({ code: 'RUNTIME_UNKNOWN' }));
+  });
+});

@@ -1,0 +1,117 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultProtocol } from '../../engine/hardware/latencyProtocol.js';
+import { machineProfile } from '../../engine/hardware/machineProfile.js';
+import { predictorAccuracy } from '../../engine/latency/accuracyMetrics.js';
+import { FEATURE_NAMES, describeArchitecture } from '../../engine/latency/architectureFeatures.js';
+import { DEFAULT_SEARCH_SPACE, sampleArchitecture } from '../../engine/latency/architectureSampler.js';
+import {
+  PROFILE_FORMAT,
+  choosePredictor,
+  fitAndEvaluate,
+  heldOutObservations,
+  heldOutSplit,
+  readProfile,
+  writeProfile,
+  type DeviceProfileFile,
+  type ProfileSample,
+} from '../../engine/latency/deviceProfile.js';
+import { makeRandom } from '../../engine/train/seededRandom.js';
+
+async function syntheticProfile(): Promise<DeviceProfileFile> {
+  const rng = makeRandom(3);
+  const held = heldOutSplit(60, 0.25, 0);
+  const samples: ProfileSample[] = Array.from({ length: 60 }, (_, id) => {
+    const arch = sampleArchitecture(rng);
+    const f = describeArchitecture(arch.graph).features;
+    const ms = 0.03 + f[FEATURE_NAMES.indexOf('macsConvKxK')] * 1e-8 + f[FEATURE_NAMES.indexOf('layers')] * 0.002;
+    return { id, hash: arch.hash, split: held.has(id) ? 'heldOut' : 'fit', origin: arch.origin, graph: arch.graph, ms, measurement: { batches: [], batch1Ms: ms, gcBetween: true } };
+  });
+  const layerTimes = { layers: {} as Record<string, number>, passThrough: { '28x28x1': 0.01, '32x32x3': 0.012 } };
+  for (const s of samples) for (const l of describeArchitecture(s.graph).layers) layerTimes.layers[l.key] = 1e-8 * l.work;
+  const fitted = fitAndEvaluate(samples, layerTimes, ['lookup-table', 'ridge', 'random-forest', 'mlp'], 0);
+  const protocol = defaultProtocol();
+  return {
+    format: PROFILE_FORMAT,
+    version: 1,
+    createdAt: new Date(0).toISOString(),
+    machine: await machineProfile({ backends: false, onnx: false }),
+    runtime: { name: 'onnx', library: 'onnxruntime-node', version: 'test', backend: 'cpu', threads: 1, settings: {} },
+    protocol,
+    layerProtocol: protocol,
+    searchSpace: DEFAULT_SEARCH_SPACE,
+    seed: 0,
+    seconds: 1,
+    samples,
+    layerTimes,
+    predictors: fitted.predictors,
+    chosen: fitted.chosen,
+  };
+}
+
+describe('device profile file', () => {
+  it('round-trips: the file predicts what the fitted predictors predicted and reproduces its held-out figures', async () => {
+    const profile = await syntheticProfile();
+    expect(profile.samples.filter((s) => s.split === 'heldOut')).toHaveLength(15);
+    expect(profile.chosen).toBe('ridge');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-profile-'));
+    const file = path.join(dir, 'device.json');
+    await writeProfile(file, profile);
+    const loaded = await readProfile(file);
+    expect(loaded.profile.chosen).toBe(profile.chosen);
+    const held = heldOutObservations(loaded.profile);
+    for (const p of loaded.profile.predictors) {
+      const predicted = held.map((o) => loaded.predictor(p.name).predict(o.description));
+      const again = predictorAccuracy(held.map((o) => o.ms), predicted);
+      expect(again.kendallTau).toBeCloseTo(p.heldOut.kendallTau, 10);
+      expect(again.mape).toBeCloseTo(p.heldOut.mape, 10);
+      expect(again.within10).toBeCloseTo(p.heldOut.within10, 10);
+    }
+    const g = profile.samples[0].graph;
+    expect(loaded.predictMs(g)).toBeGreaterThan(0);
+    expect(loaded.predictMs(g)).toBe(loaded.predictor('ridge').predict(describeArchitecture(g)));
+  });
+
+  it('chooses by share within ±10%, then τ, then MAPE', () => {
+    const a = (within10: number, kendallTau: number, mape: number) => ({ within10, kendallTau, mape, count: 10 });
+    expect(choosePredictor([
+      { name: 'ridge', heldOut: a(0.8, 0.95, 0.05) },
+      { name: 'mlp', heldOut: a(0.9, 0.9, 0.06) },
+    ])).toBe('mlp');
+    expect(choosePredictor([
+      { name: 'ridge', heldOut: a(0.9, 0.95, 0.05) },
+      { name: 'mlp', heldOut: a(0.9, 0.9, 0.04) },
+    ])).toBe('ridge');
+    expect(choosePredictor([
+      { name: 'ridge', heldOut: a(0.9, 0.9, 0.05) },
+      { name: 'mlp', heldOut: a(0.9, 0.9, 0.04) },
+    ])).toBe('mlp');
+  });
+
+  it('says plainly what is wrong with a file that is not a profile', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-profile-'));
+    const missing = path.join(dir, 'none.json');
+    await expect(readProfile(missing)).rejects.toMatchObject({ code: 'PROFILE_NOT_FOUND', files: [missing] });
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, '{"format": "netsprout-device-pro');
+    await expect(readProfile(broken)).rejects.toMatchObject({ code: 'PROFILE_JSON', files: [broken] });
+    const other = path.join(dir, 'graph.json');
+    await writeFile(other, JSON.stringify({ version: 1, layers: [], output: 'x' }));
+    await expect(readProfile(other)).rejects.toMatchObject({ code: 'PROFILE_SCHEMA', message: expect.stringContaining('is not a NetSprout device profile') });
+    const profile = await syntheticProfile();
+    const wrongChoice = path.join(dir, 'wrong.json');
+    await writeFile(wrongChoice, JSON.stringify({ ...profile, predictors: profile.predictors.filter((p) => p.name !== profile.chosen) }));
+    await expect(readProfile(wrongChoice)).rejects.toMatchObject({ code: 'PROFILE_SCHEMA', message: expect.stringContaining('does not contain it') });
+    const text = await readFile(wrongChoice, 'utf8');
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('holds out at least two architectures and leaves at least two to fit', () => {
+    expect(heldOutSplit(8, 0.25, 0).size).toBe(2);
+    expect(heldOutSplit(100, 0.25, 0).size).toBe(25);
+    expect(heldOutSplit(3, 0.9, 0).size).toBe(1);
+    expect([...heldOutSplit(100, 0.25, 1)]).not.toEqual([...heldOutSplit(100, 0.25, 2)]);
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { predictorAccuracy } from '../../engine/latency/accuracyMetrics.js';
+import { FEATURE_NAMES, describeArchitecture, type ArchitectureDescription } from '../../engine/latency/architectureFeatures.js';
+import { sampleArchitecture } from '../../engine/latency/architectureSampler.js';
+import type { LatencyObservation, LayerTimes } from '../../engine/latency/latencyPredictor.js';
+import { LookupTablePredictor } from '../../engine/latency/lookupTablePredictor.js';
+import { MlpPredictor } from '../../engine/latency/mlpPredictor.js';
+import { loadPredictor } from '../../engine/latency/predictorRegistry.js';
+import { RandomForestPredictor } from '../../engine/latency/randomForestPredictor.js';
+import { RidgePredictor } from '../../engine/latency/ridgePredictor.js';
+import { makeRandom } from '../../engine/train/seededRandom.js';
+
+const feature = (d: ArchitectureDescription, name: (typeof FEATURE_NAMES)[number]) => d.features[FEATURE_NAMES.indexOf(name)];
+
+/** A known latency function of the features: ms = 0.02 + per-MAC costs + per-element costs + per-layer overhead. */
+function syntheticMs(d: ArchitectureDescription): number {
+  return (
+    0.02 +
+    feature(d, 'macsConvKxK') * 1.2e-8 +
+    feature(d, 'macsConv1x1') * 2e-8 +
+    feature(d, 'macsDepthwise') * 6e-8 +
+    feature(d, 'macsDense') * 3e-8 +
+    feature(d, 'elementwiseElements') * 4e-8 +
+    feature(d, 'layers') * 0.003
+  );
+}
+
+const rng = makeRandom(11);
+const descriptions = Array.from({ length: 160 }, () => describeArchitecture(sampleArchitecture(rng).graph));
+const all: LatencyObservation[] = descriptions.map((d) => ({ description: d, ms: syntheticMs(d) }));
+const fit = all.slice(0, 120);
+const held = all.slice(120);
+
+function heldOutAccuracy(predict: (d: ArchitectureDescription) => number) {
+  return predictorAccuracy(held.map((o) => o.ms), held.map((o) => predict(o.description)));
+}
+
+describe('latency predictors recover a known latency function', () => {
+  it('the sampled architectures vary in latency (more than 10× between fastest and slowest)', () => {
+    const ms = all.map((o) => o.ms).sort((a, b) => a - b);
+    expect(ms[ms.length - 1] / ms[0]).toBeGreaterThan(10);
+  });
+
+  it('ridge regression recovers a linear function of the features exactly', () => {
+    const p = new RidgePredictor();
+    p.fit({ observations: fit });
+    const a = heldOutAccuracy((d) => p.predict(d));
+    expect(a.within10).toBe(1);
+    expect(a.kendallTau).toBeGreaterThan(0.99);
+    expect(a.mape).toBeLessThan(0.01);
+    const again = loadPredictor('ridge', JSON.parse(JSON.stringify(p.toJSON())));
+    for (const o of held) expect(again.predict(o.description)).toBe(p.predict(o.description));
+  });
+
+  it('the MLP recovers it closely', () => {
+    const p = new MlpPredictor({ epochs: 800 });
+    p.fit({ observations: fit, seed: 1 });
+    const a = heldOutAccuracy((d) => p.predict(d));
+    expect(a.kendallTau).toBeGreaterThan(0.9);
+    expect(a.within10).toBeGreaterThanOrEqual(0.75);
+    expect(a.mape).toBeLessThan(0.1);
+    const again = loadPredictor('mlp', JSON.parse(JSON.stringify(p.toJSON())));
+    for (const o of held) expect(again.predict(o.description)).toBeCloseTo(p.predict(o.description), 10);
+  });
+
+  it('the random forest ranks the held-out architectures well', () => {
+    const p = new RandomForestPredictor();
+    p.fit({ observations: fit, seed: 1 });
+    const a = heldOutAccuracy((d) => p.predict(d));
+    expect(a.kendallTau).toBeGreaterThan(0.8);
+    expect(a.mape).toBeLessThan(0.25);
+    const again = loadPredictor('random-forest', JSON.parse(JSON.stringify(p.toJSON())));
+    for (const o of held) expect(again.predict(o.description)).toBeCloseTo(p.predict(o.description), 10);
+  });
+
+  it('the lookup table sums its layer entries and the pass-through cost; unseen layers scale the nearest entry', () => {
+    // Synthetic per-layer costs proportional to work, plus 0.01 ms to take the input and return the output.
+    const layerTimes: LayerTimes = { layers: {}, passThrough: {} };
+    const cost = (work: number) => 1e-8 * work + 0.001;
+    for (const o of all) {
+      for (const l of o.description.layers) layerTimes.layers[l.key] = cost(l.work);
+      layerTimes.passThrough[o.description.inputShape.join('x')] = 0.01;
+    }
+    const truth = (d: ArchitectureDescription) => 0.01 + d.layers.reduce((s, l) => s + cost(l.work), 0);
+    const p = new LookupTablePredictor();
+    p.fit({ observations: fit, layerTimes });
+    for (const o of held) expect(p.predict(o.description)).toBeCloseTo(truth(o.description), 10);
+    // A table without the held-out architectures' own layers falls back on the nearest entry of the same type.
+    const partial: LayerTimes = { layers: {}, passThrough: layerTimes.passThrough };
+    for (const o of fit) for (const l of o.description.layers) partial.layers[l.key] = layerTimes.layers[l.key];
+    const q = new LookupTablePredictor();
+    q.fit({ observations: fit, layerTimes: partial });
+    const a = heldOutAccuracy((d) => q.predict(d));
+    expect(a.kendallTau).toBeGreaterThan(0.8);
+    const again = loadPredictor('lookup-table', JSON.parse(JSON.stringify(q.toJSON())));
+    for (const o of held) expect(again.predict(o.description)).toBe(q.predict(o.description));
+  });
+
+  it('an unknown predictor name is a NetSproutError', () => {
+    expect(() => loadPredictor('magic', {}, 'device.json')).toThrow(expect.objectContaining({ code: 'PROFILE_PREDICTOR', files: ['device.json'] }));
+  });
+});
