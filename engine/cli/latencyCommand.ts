@@ -43,7 +43,7 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
     if (here.cpu.brand !== there.cpu.brand || here.cpu.cores !== there.cpu.cores || here.os.arch !== there.os.arch) {
       notes.push(`The profile was made on another machine (${there.cpu.manufacturer} ${there.cpu.brand}, ${there.cpu.cores} cores); the measurement is of this one.`);
     }
-    const runtime = await openRuntime(p.runtime.name, { threads: p.runtime.threads });
+    const runtime = await openRuntime(p.runtime.name, { threads: p.runtime.threads, backend: p.runtime.name === 'tfjs' ? p.runtime.backend : undefined });
     const m = await measureLatency(runtime, { graph }, p.protocol);
     const b1 = m.batches.find((b) => b.batchSize === 1) ?? m.batches[0];
     result.measuredMs = round(m.batch1Ms);

@@ -61,7 +61,7 @@ export async function profileCommand(opts: ProfileCommandOptions): Promise<numbe
         if (p.type === 'machine') printJson({ type: 'machine', machine: describeMachine(p.machine) });
         else if (p.type === 'sample') {
           if (p.index % 10 === 0) printJson({ type: 'progress', measured: p.index + 1, elapsedSeconds: round(p.elapsedSeconds, 1) });
-        } else if (p.type === 'layers') printJson({ type: 'layers', measured: p.measured, elapsedSeconds: round(p.elapsedSeconds, 1) });
+        } else if (p.type === 'layers') printJson({ type: 'layers', measured: p.measured, skipped: p.skipped, elapsedSeconds: round(p.elapsedSeconds, 1) });
         else printJson({ type: 'fitted', name: p.name, kendallTau: round(p.heldOut.kendallTau), mape: round(p.heldOut.mape), within10: round(p.heldOut.within10) });
         return;
       }
@@ -69,7 +69,7 @@ export async function profileCommand(opts: ProfileCommandOptions): Promise<numbe
       else if (p.type === 'sample' && p.elapsedSeconds - lastReport >= 15) {
         lastReport = p.elapsedSeconds;
         say(`  measured ${p.index + 1} architectures (${formatDuration(p.elapsedSeconds)})`);
-      } else if (p.type === 'layers') say(`  measured ${p.measured} layers on their own for the lookup table`);
+      } else if (p.type === 'layers') say(`  measured ${p.measured} layers on their own for the lookup table${p.skipped ? ` (${p.skipped} could not be measured alone)` : ''}`);
     },
   });
   await writeProfile(out, profile);

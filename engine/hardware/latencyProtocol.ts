@@ -195,7 +195,8 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
         async run() {
           const y = net.predict(x);
           const data = (await y.data()) as Float32Array;
-          y.dispose();
+          // A network that passes its input through returns the input tensor itself.
+          if (y !== x) y.dispose();
           sink += data[0];
         },
         async peakTensorBytes() {
@@ -203,7 +204,7 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
             const info = await tf.profile(async () => {
               const y = net.predict(x);
               await y.data();
-              y.dispose();
+              if (y !== x) y.dispose();
             });
             return info.peakBytes;
           } catch {

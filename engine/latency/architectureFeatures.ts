@@ -32,7 +32,16 @@ export const FEATURE_NAMES = [
   'maxActivationElements',
   'poolLayers',
   'denseLayers',
+  'macsConvKxKPadded',
+  'macsConv1x1Padded',
 ] as const;
+
+/**
+ * CPU convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout: 8 floats with AVX2, 16 with
+ * AVX-512), so a layer with 20 channels costs about as much as one with 32: the padded counts let a predictor see it.
+ */
+export const CHANNEL_BLOCK = 16;
+const padded = (c: number) => (c <= 4 ? c : Math.ceil(c / CHANNEL_BLOCK) * CHANNEL_BLOCK);
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -102,10 +111,15 @@ export function describeArchitecture(graph: Graph): ArchitectureDescription {
     switch (layer.type) {
       case 'conv2d': {
         const [kh, kw] = layer.params.kernelSize;
+        const pad = out[0] * out[1] * kh * kw * padded(cin) * padded(out[2]);
         if (kh * kw > 1) {
           f.macsConvKxK += macs;
+          f.macsConvKxKPadded += pad;
           f.im2colElements += out[0] * out[1] * kh * kw * cin;
-        } else f.macsConv1x1 += macs;
+        } else {
+          f.macsConv1x1 += macs;
+          f.macsConv1x1Padded += pad;
+        }
         f.convOutputElements += outElements;
         f.convLayers++;
         break;
@@ -132,6 +146,7 @@ export function describeArchitecture(graph: Graph): ArchitectureDescription {
         const dw = out[0] * out[1] * mid * p.kernelSize[0] * p.kernelSize[1];
         f.macsDepthwise += dw;
         f.macsConv1x1 += macs - dw;
+        f.macsConv1x1Padded += out[0] * out[1] * padded(mid) * padded(p.filters);
         f.depthwiseChannels += mid;
         f.convOutputElements += outElements + out[0] * out[1] * mid;
         f.convLayers++;

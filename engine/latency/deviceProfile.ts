@@ -65,7 +65,7 @@ export interface DeviceProfileFile {
 export type ProfileProgress =
   | { type: 'machine'; machine: MachineProfile }
   | { type: 'sample'; index: number; ms: number; elapsedSeconds: number }
-  | { type: 'layers'; measured: number; elapsedSeconds: number }
+  | { type: 'layers'; measured: number; skipped: number; elapsedSeconds: number }
   | { type: 'fitted'; name: PredictorName; heldOut: PredictorAccuracy };
 
 export interface ProfileOptions {
@@ -157,9 +157,10 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const elapsed = () => (performance.now() - start) / 1000;
   const seed = opts.seed ?? 0;
   const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
+  // The runtime first: with TF.js it sets the backend (and its threads) that the machine profile then reports.
+  const runtime = await openRuntime(opts.runtime, { threads: opts.threads, backend: opts.backend });
   const machine = await machineProfile({ backends: true, onnx: true });
   opts.onProgress?.({ type: 'machine', machine });
-  const runtime = await openRuntime(opts.runtime, { threads: opts.threads, backend: opts.backend });
   const protocol = defaultProtocol({ batchSizes: [1, opts.batchSize ?? 8], ...opts.protocol, threads: runtime.info.threads });
   const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads });
   const rng = makeRandom(seed);
@@ -195,7 +196,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     const deadline = start + opts.seconds * 0.9 * 1000;
     const measured = await measureLayerTimes(runtime, layersToMeasure(samples), layerProtocol, deadline);
     layerTimes = { layers: measured.layers, passThrough: measured.passThrough };
-    opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, elapsedSeconds: elapsed() });
+    opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, skipped: measured.skipped, elapsedSeconds: elapsed() });
   }
   const fitted = fitAndEvaluate(samples, layerTimes, names, seed, (name, heldOut) => opts.onProgress?.({ type: 'fitted', name, heldOut }));
   return {

@@ -86,6 +86,9 @@ describe('latency protocol', () => {
     const m = await measureLatency(runtime, { graph: smallCnn([12, 12, 1], 3) }, quick);
     expect(m.batches[0].peakTensorBytes).toBeGreaterThan(0);
     expect(m.batches[1].peakTensorBytes).toBeGreaterThan(m.batches[0].peakTensorBytes!);
+    // A network that only passes its input through (the lookup table's baseline) returns the input tensor itself.
+    const passThrough = await measureLatency(runtime, { graph: passThroughGraph([6, 6, 4]) }, quick);
+    expect(passThrough.batch1Ms).toBeGreaterThan(0);
   });
 
   it('draws the same weights as GraphModel.create without a tensor backend', async () => {
