@@ -1,5 +1,5 @@
 /**
- * npm run bench:latency [-- --seconds 540] [-- --samples 400] [-- --runtime onnx|tfjs] [-- --json]
+ * npm run bench:latency [-- --seconds 540] [-- --samples 1000] [-- --runtime onnx|tfjs] [-- --json]
  * Profiles this machine as `netsprout profile` does (architectures drawn from the search space, measured with the
  * protocol of engine/hardware/latencyProtocol.ts, predictors fitted), within 10 minutes, and reports for each
  * predictor on the held-out architectures Kendall τ, MAPE and the share within ±10%, against the targets of the
@@ -19,7 +19,7 @@ function arg(name: string, fallback: string): string {
 const json = process.argv.includes('--json');
 const log = (s: string) => !json && process.stdout.write(`${s}\n`);
 const seconds = Number(arg('seconds', '540'));
-const samples = Number(arg('samples', '400'));
+const samples = Number(arg('samples', '1000'));
 const runtime = parseRuntimeName(arg('runtime', 'onnx'));
 const out = path.join(os.tmpdir(), `netsprout-bench-latency-${runtime}.json`);
 

@@ -34,6 +34,8 @@ export const FEATURE_NAMES = [
   'denseLayers',
   'macsConvKxKPadded',
   'macsConv1x1Padded',
+  'unfusedElementwiseElements',
+  'unfusedElementwiseOps',
 ] as const;
 
 /**
@@ -63,6 +65,29 @@ export interface ArchitectureDescription {
 }
 
 const ELEMENTWISE = new Set(['batchNorm', 'activation', 'add']);
+const CONVS = new Set(['conv2d', 'depthwiseConv2d', 'separableConv2d', 'conv1d']);
+/** Activations ONNX Runtime fuses into a convolution (FusedConv). */
+const FUSABLE_ACTIVATIONS = new Set(['relu', 'leakyRelu', 'sigmoid', 'tanh']);
+
+/**
+ * The element-wise layers a runtime folds into the convolution before them, as nn-Meter's kernel detection does
+ * for conv-bn-relu: a batch norm whose input is a convolution read by nothing else (folded into its weights), and
+ * an activation after such a convolution or folded batch norm, also read by nothing else.
+ */
+export function fusedLayers(graph: Graph): Set<string> {
+  const consumers = consumersOf(graph);
+  const byId = new Map(graph.layers.map((l) => [l.id, l]));
+  const fused = new Set<string>();
+  const soleReader = (id: string) => (consumers.get(id)?.length ?? 0) === 1 && graph.output !== id;
+  for (const l of topologicalOrder(graph)) {
+    const src = byId.get(l.inputs[0] ?? '');
+    if (!src || !soleReader(src.id)) continue;
+    const afterConv = CONVS.has(src.type) || (src.type === 'batchNorm' && fused.has(src.id));
+    if (l.type === 'batchNorm' && CONVS.has(src.type)) fused.add(l.id);
+    else if (l.type === 'activation' && afterConv && FUSABLE_ACTIVATIONS.has(l.params.fn)) fused.add(l.id);
+  }
+  return fused;
+}
 const POOLS = new Set(['maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
 
 /** The params that matter for a layer's cost (batch-norm momentum or dropout rate do not). */
@@ -88,6 +113,7 @@ export function describeArchitecture(graph: Graph): ArchitectureDescription {
   const f = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 0])) as Record<FeatureName, number>;
   const layers: LayerKey[] = [];
   let inputShape: Shape = [];
+  const fused = fusedLayers(graph);
   for (const layer of topologicalOrder(graph)) {
     const ins = layer.inputs.map((id) => shapes.get(id)!);
     const out = shapes.get(layer.id)!;
@@ -166,6 +192,10 @@ export function describeArchitecture(graph: Graph): ArchitectureDescription {
     if (ELEMENTWISE.has(layer.type) || (layer.type === 'dense' && layer.params.activation === 'softmax')) {
       f.elementwiseElements += outElements;
       f.elementwiseOps++;
+      if (!fused.has(layer.id)) {
+        f.unfusedElementwiseElements += outElements;
+        f.unfusedElementwiseOps++;
+      }
     }
     if (layer.type === 'add') f.adds++;
     if (POOLS.has(layer.type)) {

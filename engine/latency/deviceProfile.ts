@@ -193,7 +193,8 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const names = opts.predictors ?? PREDICTOR_NAMES;
   let layerTimes: LayerTimes = { layers: {}, passThrough: {} };
   if (names.includes('lookup-table')) {
-    const deadline = start + opts.seconds * 0.9 * 1000;
+    // The table's layers get at most 15% of the time, and never past 90% of it (fitting needs the rest).
+    const deadline = Math.min(start + opts.seconds * 0.9 * 1000, performance.now() + opts.seconds * 0.15 * 1000);
     const measured = await measureLayerTimes(runtime, layersToMeasure(samples), layerProtocol, deadline);
     layerTimes = { layers: measured.layers, passThrough: measured.passThrough };
     opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, skipped: measured.skipped, elapsedSeconds: elapsed() });

@@ -100,3 +100,29 @@ describe('latency predictors recover a known latency function', () => {
     expect(() => loadPredictor('magic', {}, 'device.json')).toThrow(expect.objectContaining({ code: 'PROFILE_PREDICTOR', files: ['device.json'] }));
   });
 });
+
+describe('architecture features', () => {
+  it('count what a runtime fuses: batch norm and ReLU after a convolution read by nothing else', async () => {
+    const { GraphBuilder } = await import('../../engine/graph/builder.js');
+    const { fusedLayers } = await import('../../engine/latency/architectureFeatures.js');
+    const b = new GraphBuilder();
+    let x = b.input([8, 8, 3]);
+    x = b.convBnRelu(x, 8); // conv2d_1 → batchNorm_1 → activation_1: both fused
+    const skip = x;
+    x = b.convBnRelu(x, 8); // conv2d_2 → batchNorm_2 → activation_2: both fused
+    x = b.activation(b.addLayers([x, skip]), 'relu'); // activation_3 after an add: not fused
+    x = b.batchNorm(x); // batch norm after an activation: not fused
+    const g = b.build(b.dense(b.globalAvgPool(x), 2, 'softmax'));
+    expect([...fusedLayers(g)].sort()).toEqual(['activation_1', 'activation_2', 'batchNorm_1', 'batchNorm_2']);
+    const d = describeArchitecture(g);
+    const f = (n: (typeof FEATURE_NAMES)[number]) => d.features[FEATURE_NAMES.indexOf(n)];
+    expect(f('elementwiseOps')).toBe(8); // 3 BN, 3 ReLU, 1 add, softmax of the dense layer
+    expect(f('unfusedElementwiseOps')).toBe(4); // add, ReLU after it, BN after that, softmax
+    expect(f('adds')).toBe(1);
+    expect(f('branchPoints')).toBe(1);
+    expect(f('macsConvKxK')).toBe(8 * 8 * 8 * 9 * 3 + 8 * 8 * 8 * 9 * 8);
+    // 3 input channels stay 3; 8 output channels pad to a block of 16.
+    expect(f('macsConvKxKPadded')).toBe(8 * 8 * 16 * 9 * 3 + 8 * 8 * 16 * 9 * 16);
+    expect(f('layers')).toBe(g.layers.length - 1);
+  });
+});
