@@ -19,7 +19,7 @@ import type { ActivationFn, Graph } from '../../engine/graph/types.js';
 import { addSkip, branchConv, concatSkip, deeperConvBlock, randomMorph, type ModelState } from '../../engine/morph/index.js';
 import { GraphModel } from '../../engine/train/graphModel.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
-import { randomImageGraph } from '../helpers/randomGraphs.js';
+import { branchyImageNet, randomImageGraph } from '../helpers/randomGraphs.js';
 
 const { onnx } = pkg;
 
@@ -360,21 +360,6 @@ function startState(graph: Graph, seed: number): ModelState {
   return { graph, weights: trainedLikeWeights(graph, seed) };
 }
 
-function morphBase(): Graph {
-  const b = new GraphBuilder();
-  let x = b.input([10, 10, 3]);
-  x = b.convBnRelu(x, 6);
-  const a = x;
-  x = b.activation(b.batchNorm(b.separableConv2d(x, 6, 3, { useBias: false })), 'relu');
-  x = b.addLayers([x, a]);
-  x = b.maxPool2d(b.activation(x, 'relu'));
-  x = b.convBnRelu(x, 8);
-  x = b.depthwiseConv2d(x, 3, { depthMultiplier: 2 });
-  x = b.activation(x, 'relu');
-  x = b.flatten(b.avgPool2d(x, 2));
-  x = b.activation(b.dense(x, 10), 'relu');
-  return b.build(b.dense(x, 4, 'softmax'));
-}
 
 describe('grown networks match the engine', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
@@ -396,7 +381,7 @@ describe('grown networks match the engine', () => {
 
   const spec = imageSpec(10, 10);
   it('add and concat skips, a branched conv, a deeper block', async () => {
-    let state = startState(morphBase(), 7);
+    let state = startState(branchyImageNet(10), 7);
     state = concatSkip(state, 'activation_3', 'activation_4');
     state = addSkip(state, 'activation_1', 'activation_3');
     state = branchConv(state, 'conv2d_2');
@@ -407,7 +392,7 @@ describe('grown networks match the engine', () => {
   for (const chain of [0, 1, 2]) {
     it(`a random chain of five morphisms (${chain})`, async () => {
       const rng = makeRandom(300 + chain);
-      let state = startState(morphBase(), chain);
+      let state = startState(branchyImageNet(10), chain);
       for (let k = 0; k < 5; k++) state = randomMorph(state, rng);
       await expectSameAsEngine(state, spec, chain);
     });

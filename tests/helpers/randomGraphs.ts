@@ -30,3 +30,20 @@ export function randomImageGraph(seed: number): Graph {
   if (rng.next() < 0.5) x = b.activation(b.dense(x, [8, 16, 32][rng.int(3)]), 'relu');
   return b.build(b.dense(x, 3, 'softmax'));
 }
+
+/** An image net with BN, pooling, a separable conv, an add skip, a depthwise conv and a flatten→dense head. */
+export function branchyImageNet(side = 12): Graph {
+  const b = new GraphBuilder();
+  let x = b.input([side, side, 3]);
+  x = b.convBnRelu(x, 6);
+  const a = x;
+  x = b.activation(b.batchNorm(b.separableConv2d(x, 6, 3, { useBias: false })), 'relu');
+  x = b.addLayers([x, a]);
+  x = b.maxPool2d(b.activation(x, 'relu'));
+  x = b.convBnRelu(x, 8);
+  x = b.depthwiseConv2d(x, 3, { depthMultiplier: 2 });
+  x = b.activation(x, 'relu');
+  x = b.flatten(b.avgPool2d(x, 2));
+  x = b.activation(b.dense(x, 10), 'relu');
+  return b.build(b.dense(x, 4, 'softmax'));
+}

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backend/ladder.js';
-import { GraphBuilder } from '../../engine/graph/builder.js';
 import { mlp, textCnn } from '../../engine/graph/presets.js';
 import type { Graph } from '../../engine/graph/types.js';
 import {
@@ -21,23 +20,8 @@ import {
 } from '../../engine/morph/index.js';
 import { GraphModel } from '../../engine/train/graphModel.js';
 import { makeRandom, type SeededRandom } from '../../engine/train/seededRandom.js';
+import { branchyImageNet } from '../helpers/randomGraphs.js';
 
-/** An image net with BN, pooling, a separable conv, an add skip, a flatten→dense head. */
-function imageNet(): Graph {
-  const b = new GraphBuilder();
-  let x = b.input([12, 12, 3]);
-  x = b.convBnRelu(x, 6);
-  const a = x;
-  x = b.activation(b.batchNorm(b.separableConv2d(x, 6, 3, { useBias: false })), 'relu');
-  x = b.addLayers([x, a]);
-  x = b.maxPool2d(b.activation(x, 'relu'));
-  x = b.convBnRelu(x, 8);
-  x = b.depthwiseConv2d(x, 3, { depthMultiplier: 2 });
-  x = b.activation(x, 'relu');
-  x = b.flatten(b.avgPool2d(x, 2));
-  x = b.activation(b.dense(x, 10), 'relu');
-  return b.build(b.dense(x, 4, 'softmax'));
-}
 
 /** A trained-looking state: random weights and non-trivial batch-norm statistics. */
 function stateOf(graph: Graph, seed: number): ModelState {
@@ -80,7 +64,7 @@ const rows = () => tf.tensor2d(Float32Array.from({ length: 6 * 9 }, () => rng.no
 await initBackend();
 
 describe('each morphism keeps the function (inference mode)', () => {
-  const parent = stateOf(imageNet(), 1);
+  const parent = stateOf(branchyImageNet(12), 1);
   const x = images();
   const cases: Array<[string, (r: SeededRandom) => MorphResult]> = [
     ['deeper: Conv3-BN-ReLU after a ReLU', () => deeperConvBlock(parent, 'activation_1', 3)],
@@ -130,7 +114,7 @@ describe('each morphism keeps the function (inference mode)', () => {
 
 describe('random chains of five morphisms keep the function', () => {
   const models: Array<[string, Graph, () => tf.Tensor]> = [
-    ['images', imageNet(), images],
+    ['images', branchyImageNet(12), images],
     ['text', textCnn(20, 50, 3), tokens],
     ['tables', mlp([9], 3, [16, 8]), rows],
   ];
