@@ -84,6 +84,10 @@ async function enginePredictor(p: string): Promise<Predictor> {
 
 /** An exported folder (with model.onnx) is run in ONNX Runtime; a job or checkpoint folder by the engine. */
 export async function openPredictor(modelPath: string): Promise<Predictor> {
-  if (existsSync(path.join(modelPath, 'model.onnx')) && existsSync(path.join(modelPath, PREPROCESSING_FILE))) return onnxPredictor(modelPath);
+  const exported = existsSync(path.join(modelPath, PREPROCESSING_FILE));
+  if (exported && existsSync(path.join(modelPath, 'model.onnx'))) return onnxPredictor(modelPath);
+  if (exported) {
+    throw new NetSproutError('MODEL_MISSING', `The export in ${modelPath} has no model.onnx, which predict runs with ONNX Runtime.`, 'Export with --format onnx (alongside the others), or give the job folder the export came from.', [modelPath]);
+  }
   return enginePredictor(modelPath);
 }
