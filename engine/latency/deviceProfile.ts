@@ -162,7 +162,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const machine = await machineProfile({ backends: true, onnx: true });
   opts.onProgress?.({ type: 'machine', machine });
   const protocol = defaultProtocol({ batchSizes: [1, opts.batchSize ?? 8], ...opts.protocol, threads: runtime.info.threads });
-  const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads });
+  const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads, sessions: 1 });
   const rng = makeRandom(seed);
   const samples: ProfileSample[] = [];
   const seen = new Set<string>();
@@ -231,6 +231,7 @@ const protocolSchema = z.object({
   minTimedMs: z.number(),
   batchSizes: z.array(z.number().int().positive()).min(1),
   threads: z.number(),
+  sessions: z.number().int().positive().optional(),
   description: z.string(),
 });
 const profileSchema = z.object({

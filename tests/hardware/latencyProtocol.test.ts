@@ -7,7 +7,7 @@ import { passThroughGraph, singleLayerGraph } from '../../engine/latency/layerTi
 import { describeArchitecture } from '../../engine/latency/architectureFeatures.js';
 import { GraphModel } from '../../engine/train/graphModel.js';
 
-const quick = defaultProtocol({ warmupRuns: 3, warmupMs: 0, minRuns: 7, minTimedMs: 0, maxRuns: 50, batchSizes: [1, 4] });
+const quick = defaultProtocol({ warmupRuns: 3, warmupMs: 0, minRuns: 7, minTimedMs: 0, maxRuns: 50, batchSizes: [1, 4], sessions: 1 });
 
 /** A runtime that records what the protocol does with it. */
 function recordingRuntime(events: string[]): LatencyRuntime {
@@ -46,6 +46,16 @@ describe('latency protocol', () => {
     }
     expect(m.batch1Ms).toBe(m.batches[0].medianMs);
     expect(m.gcBetween).toBe(true);
+  });
+
+  it('measures batch 1 in several separate sessions and keeps the middle one', async () => {
+    const events: string[] = [];
+    const m = await measureLatency(recordingRuntime(events), { graph: smallCnn([8, 8, 1], 2) }, { ...quick, sessions: 3 });
+    expect(events).toEqual(['prepare 1', 'release 1 after 10 runs', 'prepare 1', 'release 1 after 10 runs', 'prepare 1', 'release 1 after 10 runs', 'prepare 4', 'release 4 after 10 runs']);
+    const medians = m.batches[0].sessionMediansMs!;
+    expect(medians).toHaveLength(3);
+    expect(m.batch1Ms).toBe([...medians].sort((a, b) => a - b)[1]);
+    expect(m.batches[1].sessionMediansMs).toBeUndefined();
   });
 
   it('releases the session when a run fails', async () => {
