@@ -195,6 +195,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
           results.push(known);
           continue;
         }
+        // The search phase has a hard end, whatever the estimates said (a loaded machine trains slower than planned):
+        // no candidate starts after it, and a candidate still training stops there.
+        if (elapsed() >= searchEnd) break;
         const metrics = graphMetrics(p.state.graph);
         const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, epochs: p.epochs };
         let result: CandidateResult;
@@ -213,6 +216,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
               lrStart: 0.05,
               lrEnd: 0,
               seed: spec.seed,
+              deadline: t0 + searchEnd * 1000,
               signal: opts.signal,
               onProgress: (pr) => progress('search', pr, p.id),
             });
