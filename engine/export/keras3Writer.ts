@@ -13,11 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { NetSproutError } from '../errors.js';
-import { sizeOf } from '../graph/weightSpecs.js';
 import { buildKeras3Model, KERAS3_FLOAT_KEYS, KERAS3_MODEL_NAME, type Keras3Model } from './keras3Config.js';
 import { writeWeightsH5, type H5Container } from './keras3H5.js';
 import { pythonJsonDumps } from './keras3PyJson.js';
-import type { ExportInput } from './exportTypes.js';
+import { exportedLayerWeights, type ExportInput } from './exportTypes.js';
 
 export const KERAS3_MEMBERS = { metadata: 'metadata.json', config: 'config.json', weights: 'model.weights.h5' } as const;
 
@@ -63,24 +62,8 @@ export function kerasDateSaved(d: Date): string {
 /** One h5 container per layer of `model.layers`, with the layer's weights checked against its variable shapes. */
 function weightContainers(model: Keras3Model, weights: Map<string, Float32Array[]>): H5Container[] {
   return model.layers.map((layer) => {
-    const arrays = layer.irId !== null ? (weights.get(layer.irId) ?? []) : [];
-    if (arrays.length !== layer.weightShapes.length) {
-      throw new NetSproutError(
-        'EXPORT_WEIGHTS_MISSING',
-        `Layer "${layer.irId}" needs ${layer.weightShapes.length} weight arrays, got ${arrays.length}.`,
-        'Export the weights that belong to this architecture (every layer with variables, in Keras order).',
-      );
-    }
-    const variables = layer.weightShapes.map((shape, i) => {
-      if (arrays[i].length !== sizeOf(shape)) {
-        throw new NetSproutError(
-          'EXPORT_WEIGHTS_SHAPE',
-          `Weight ${i} of layer "${layer.irId}" has ${arrays[i].length} values, its shape [${shape.join(', ')}] needs ${sizeOf(shape)}.`,
-          'Export the weights that belong to this architecture.',
-        );
-      }
-      return { shape, data: arrays[i] };
-    });
+    const arrays = layer.irId !== null ? exportedLayerWeights(layer.irId, layer.weightShapes.map((shape) => ({ shape })), weights.get(layer.irId) ?? []) : [];
+    const variables = layer.weightShapes.map((shape, i) => ({ shape, data: arrays[i] }));
     return { path: `layers/${layer.container}`, name: layer.name, variables };
   });
 }

@@ -26,7 +26,7 @@ import type { ActivationFn, Graph, Layer, LayerOf, Padding, Shape } from '../gra
 import { validateGraph } from '../graph/validate.js';
 import { weightSpecs } from '../graph/weightSpecs.js';
 import { denseToPointwise, depthwiseToGrouped, hwioToOihw, kioToOik } from './arrayLayout.js';
-import type { ExportInput } from './exportTypes.js';
+import { exportedLayerWeights, type ExportInput } from './exportTypes.js';
 import { floatAttr, intAttr, intsAttr, OnnxGraphBuilder } from './onnxGraphBuilder.js';
 
 export const ONNX_IR_VERSION = 8;
@@ -434,25 +434,7 @@ class OnnxLowering {
   /** The layer's weight arrays in weightSpecs order, checked against the shapes the graph implies. */
   private weightsOf(layer: Layer): Float32Array[] {
     const specs = weightSpecs(layer, layer.inputs.map((id) => this.shapes.get(id)!));
-    const arrays = this.weights.get(layer.id);
-    if (!arrays || arrays.length !== specs.length) {
-      throw new NetSproutError(
-        'EXPORT_WEIGHTS_MISSING',
-        `Layer "${layer.id}" needs ${specs.length} weight arrays (${specs.map((s) => s.name).join(', ')}), got ${arrays?.length ?? 0}.`,
-        'Export the weights that belong to this architecture (the checkpoint of the same candidate).',
-      );
-    }
-    specs.forEach((s, i) => {
-      const n = s.shape.reduce((a, c) => a * c, 1);
-      if (arrays[i].length !== n) {
-        throw new NetSproutError(
-          'EXPORT_WEIGHTS_SHAPE',
-          `Weight "${s.name}" of layer "${layer.id}" needs ${n} values (shape [${s.shape.join(', ')}]), got ${arrays[i].length}.`,
-          'Export the weights that belong to this architecture (the checkpoint of the same candidate).',
-        );
-      }
-    });
-    return arrays;
+    return exportedLayerWeights(layer.id, specs, this.weights.get(layer.id));
   }
 }
 
