@@ -5,3 +5,4 @@ export * from './deeper.js';
 export * from './skipConnections.js';
 export * from './kernelMorphs.js';
 export * from './morphCatalogue.js';
+export * from './shrink.js';

@@ -8,6 +8,7 @@ import { deeperConvBlock, deeperDense } from './deeper.js';
 import { branchConv, widenKernel } from './kernelMorphs.js';
 import { MorphError, shapesOf, type ModelState, type MorphRecord, type MorphResult } from './modelState.js';
 import { net2wider } from './net2wider.js';
+import { canRemoveLayer, narrowLayer, narrowerWidth, removeLayer, removeMergeInput, separableFromConv } from './shrink.js';
 import { addSkip, concatSkip } from './skipConnections.js';
 
 export interface MorphCandidate {
@@ -52,6 +53,44 @@ export function applicableMorphs(state: ModelState): MorphCandidate[] {
   return out;
 }
 
+/** A k×k convolution from cin to cout channels has more weights than its separable version. */
+function separableIsSmaller(taps: number, cin: number, cout: number): boolean {
+  return taps * cin * cout > taps * cin + cin * cout;
+}
+
+/** Every shrinking operator (engine/morph/shrink.ts) that applies to a network. */
+export function applicableShrinks(state: ModelState): MorphCandidate[] {
+  const g = state.graph;
+  const shapes = shapesOf(g);
+  const out: MorphCandidate[] = [];
+  for (const l of topologicalOrder(g)) {
+    if (canRemoveLayer(state, l.id)) out.push({ op: 'remove-layer', describe: `remove ${l.id}`, apply: () => removeLayer(state, l.id) });
+    if ((l.type === 'add' || l.type === 'concat') && l.inputs.length >= 2) {
+      l.inputs.forEach((input, k) => out.push({ op: 'remove-input', describe: `remove ${input} from ${l.id}`, apply: () => removeMergeInput(state, l.id, k) }));
+    }
+    if (CHANNEL_PRODUCERS.has(l.type) && l.id !== g.output) {
+      const width = shapes.get(l.id)!.at(-1)!;
+      if (width >= 2) out.push({ op: 'narrow', describe: `narrow ${l.id} from ${width}`, apply: (rng) => narrowLayer(state, l.id, narrowerWidth(width, rng.next() < 0.5)) });
+    }
+    if (l.type === 'conv2d' && separableIsSmaller(l.params.kernelSize[0] * l.params.kernelSize[1], shapes.get(l.inputs[0])!.at(-1)!, l.params.filters)) out.push({ op: 'sepconv', describe: `${l.id} as a separable convolution`, apply: () => separableFromConv(state, l.id) });
+  }
+  return out;
+}
+
+/** Applies one applicable shrinking operator chosen uniformly at random (those that turn out not to apply are skipped). */
+export function randomShrink(state: ModelState, rng: SeededRandom): MorphResult {
+  const candidates = applicableShrinks(state);
+  while (candidates.length) {
+    const [pick] = candidates.splice(rng.int(candidates.length), 1);
+    try {
+      return pick.apply(rng);
+    } catch (e) {
+      if (!(e instanceof MorphError)) throw e;
+    }
+  }
+  throw new MorphError('No shrinking operator applies to this network.');
+}
+
 /** Applies one applicable morphism chosen uniformly at random; morphisms that turn out not to apply are skipped. */
 export function randomMorph(state: ModelState, rng: SeededRandom, ops?: Set<string>): MorphResult {
   const candidates = applicableMorphs(state).filter((c) => !ops || ops.has(c.op));
@@ -66,7 +105,7 @@ export function randomMorph(state: ModelState, rng: SeededRandom, ops?: Set<stri
   throw new MorphError('No morphism applies to this network.');
 }
 
-/** Re-applies a recorded morphism (same graph; Net2Wider draws its replicated channels from `rng` again). */
+/** Re-applies a recorded morphism or shrinking operator (same graph; Net2Wider draws its replicated channels from `rng` again). */
 export function applyRecord(state: ModelState, record: MorphRecord, rng: SeededRandom): MorphResult {
   const r = record as Record<string, unknown>;
   switch (record.op) {
@@ -86,6 +125,14 @@ export function applyRecord(state: ModelState, record: MorphRecord, rng: SeededR
       return widenKernel(state, String(r.layer), (Number(r.to) - Number(r.from)) / 2);
     case 'branch':
       return branchConv(state, String(r.layer));
+    case 'remove-layer':
+      return removeLayer(state, String(r.layer));
+    case 'remove-input':
+      return removeMergeInput(state, String(r.layer), Number(r.index));
+    case 'narrow':
+      return narrowLayer(state, String(r.layer), Number(r.to));
+    case 'sepconv':
+      return separableFromConv(state, String(r.layer));
     default:
       throw new MorphError(`Unknown morphism "${record.op}".`);
   }

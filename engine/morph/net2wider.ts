@@ -7,21 +7,18 @@ import type { SeededRandom } from '../train/seededRandom.js';
 import { CHANNEL_PRODUCERS, addGroup, propagateChannels, remapLastAxis, type ChannelMap } from './channelMap.js';
 import { MorphError, cloneState, layerOf, type ModelState, type MorphResult } from './modelState.js';
 
-function outputWidth(layer: ReturnType<typeof layerOf>): number {
+export function outputWidth(layer: ReturnType<typeof layerOf>): number {
   if (layer.type === 'dense') return layer.params.units;
   if (layer.type === 'conv2d' || layer.type === 'conv1d' || layer.type === 'separableConv2d') return layer.params.filters;
   throw new MorphError(`Layer "${layer.id}" (${layer.type}) cannot be widened.`);
 }
 
-/** Widens `layerId` to `newWidth` channels. */
-export function net2wider(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom): MorphResult {
-  const state = cloneState(parent);
-  const target = layerOf(state.graph, layerId);
-  if (!CHANNEL_PRODUCERS.has(target.type)) throw new MorphError(`Layer "${layerId}" (${target.type}) cannot be widened.`);
-  const old = outputWidth(target);
-  if (newWidth <= old) throw new MorphError(`Layer "${layerId}" already has ${old} channels; widening needs more than that.`);
-  const g: ChannelMap = new Int32Array(newWidth);
-  for (let j = 0; j < newWidth; j++) g[j] = j < old ? j : rng.int(old);
+/**
+ * Gives `layerId` (and every producer added to it) the channels `g` of its `old` ones (g[j]: the original channel
+ * that new channel j copies) and carries the change to the readers (Net2Wider's division by the number of copies).
+ * Returns the producers changed together with `layerId`.
+ */
+export function remapProducerChannels(state: ModelState, layerId: string, old: number, g: ChannelMap): string[] {
   const group = addGroup(state, layerId);
   const visited = new Set<string>();
   for (const id of group) {
@@ -33,19 +30,32 @@ export function net2wider(parent: ModelState, layerId: string, newWidth: number,
       case 'conv1d':
       case 'dense':
         state.weights.set(id, w.map((arr) => remapLastAxis(arr, old, g)));
-        if (layer.type === 'dense') layer.params.units = newWidth;
-        else layer.params.filters = newWidth;
+        if (layer.type === 'dense') layer.params.units = g.length;
+        else layer.params.filters = g.length;
         break;
       case 'separableConv2d':
         state.weights.set(id, [w[0], ...w.slice(1).map((arr) => remapLastAxis(arr, old, g))]);
-        layer.params.filters = newWidth;
+        layer.params.filters = g.length;
         break;
       default:
-        throw new MorphError(`Layer "${id}" cannot be widened.`);
+        throw new MorphError(`Layer "${id}" cannot change its width.`);
     }
   }
   // A group member may also read another member's output (a block between two adds): its input side is then
   // remapped as a reader; rows and columns of its weights change independently, so the order does not matter.
   for (const id of group) propagateChannels(state, id, old, g, visited);
+  return group;
+}
+
+/** Widens `layerId` to `newWidth` channels. */
+export function net2wider(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom): MorphResult {
+  const state = cloneState(parent);
+  const target = layerOf(state.graph, layerId);
+  if (!CHANNEL_PRODUCERS.has(target.type)) throw new MorphError(`Layer "${layerId}" (${target.type}) cannot be widened.`);
+  const old = outputWidth(target);
+  if (newWidth <= old) throw new MorphError(`Layer "${layerId}" already has ${old} channels; widening needs more than that.`);
+  const g: ChannelMap = new Int32Array(newWidth);
+  for (let j = 0; j < newWidth; j++) g[j] = j < old ? j : rng.int(old);
+  const group = remapProducerChannels(state, layerId, old, g);
   return { ...state, record: { op: 'wider', layer: layerId, from: old, to: newWidth, together: group.filter((id) => id !== layerId) } };
 }
