@@ -47,6 +47,8 @@ export const EngineTask = z.discriminatedUnion('task', [
     formats: z.array(z.enum(['keras', 'onnx', 'tfjs'])).min(1),
     outDir: z.string().min(1),
   }),
+  /** Which compute backends load here and the one the engine uses (engine/backend initBackend): for the target list. */
+  z.object({ task: z.literal('backends') }),
   /** Profile this machine as a target device (engine/latency buildProfile) into a profile file. */
   z.object({ task: z.literal('profile'), runtime: z.enum(['onnx', 'tfjs']).default('onnx'), seconds: z.number().positive().max(3600).default(120), out: z.string().min(1) }),
 ]);
@@ -161,4 +163,11 @@ export interface TaskResults {
   predict: PredictResult;
   export: Record<string, unknown> & { outDir: string; files: string[] };
   profile: { file: string; chosen: string };
+  backends: BackendsResult;
+}
+
+export interface BackendsResult {
+  chosen: string;
+  threads: number;
+  backends: Array<{ name: string; available: boolean; reason: string }>;
 }

@@ -12,6 +12,24 @@ import type { EngineErrorInfo, EvaluateResult, JobEventMessage, PredictResult, T
 
 export type { EngineErrorInfo, EvaluateResult, JobEventMessage, PredictResult, ThroughputResult, DataPreview };
 
+// ---------------------------------------------------------------------------------------------------------------
+// The two bindings, exactly
+// ---------------------------------------------------------------------------------------------------------------
+// Electron: the preload exposes `window.netsprout` (PRELOAD_GLOBAL): one named function per AppApi method plus
+//   onEvent. Each method calls ipcRenderer.invoke(`netsprout:<method>`, ...args); main checks the sender and the
+//   arguments. A failed call rejects with a plain AppError object ({code, message, hint, files}), not an Error.
+// Browser (`netsprout serve`): POST /api/<method> with `Content-Type: application/json` and a JSON array of the
+//   arguments as body (`[]` for none). 200 answers the value as JSON (`null` for none); any other status answers
+//   `{"error": AppError}`. The token comes from the page URL (`/?token=...`): that first request sets an HttpOnly,
+//   SameSite=Strict cookie, so later requests from the page (assets, /api, the WebSocket) carry it by themselves;
+//   `Authorization: Bearer <token>` or `?token=` work as well. Events: a WebSocket at /events (same origin), one
+//   JSON AppEvent per message. Static files are the built renderer (renderer/dist) under a strict CSP.
+export const PRELOAD_GLOBAL = 'netsprout';
+export const IPC_PREFIX = 'netsprout:';
+export const IPC_EVENT_CHANNEL = 'netsprout:event';
+export const SERVE_API_PREFIX = '/api/';
+export const SERVE_EVENTS_PATH = '/events';
+
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id of letters, digits, - and _');
 const absPath = z.string().min(1).max(4096);
 const dataKind = z.enum(['images', 'idx', 'table', 'text']);
@@ -74,6 +92,8 @@ export interface AppInfo {
   nativeDialogs: boolean;
   machine: { cpu: string; cores: number; memoryGb: number; gpus: string[]; backend: string; threads: number };
   sampleDataPath: string;
+  /** Where projects, jobs and settings are kept (NETSPROUT_HOME overrides it). */
+  dataFolder: string;
   /** Set when something about this installation needs the user's attention (e.g. no Electron binary). */
   notices: string[];
 }
@@ -175,8 +195,12 @@ export interface JobDetail extends JobSummaryRow {
 
 export interface CandidateDetail {
   row: CandidateRow;
-  /** NetSprout's graph IR (engine/graph/types.ts) as JSON, with the inferred output shape of each layer. */
-  graph: { input: string; output: string; layers: Array<{ id: string; type: string; inputs: string[]; params: Record<string, unknown>; shape: number[] }> };
+  /**
+   * NetSprout's graph IR (engine/graph/types.ts) as JSON, with the inferred output shape of each layer; null when
+   * the search did not keep this candidate's checkpoint (it keeps only those it may still build on), with the reason.
+   */
+  graph: { input: string; output: string; layers: Array<{ id: string; type: string; inputs: string[]; params: Record<string, unknown>; shape: number[] }> } | null;
+  graphMissing?: string;
   /** From the seed to this candidate: each step's candidate id and the morphisms applied. */
   lineage: Array<{ id: string; morphs: string[]; accuracy: number | null }>;
   flops: number;
@@ -206,7 +230,7 @@ export interface Settings {
   throttleMs: number;
 }
 
-/** Pushed to the renderer (ipc 'app-event' in Electron, the /events WebSocket in a browser). Throttled per job. */
+/** Pushed to the renderer (IPC_EVENT_CHANNEL in Electron, the /events WebSocket in a browser). Throttled per job. */
 export type AppEvent =
   | { type: 'job'; jobId: string; event: JobEventMessage }
   | { type: 'jobStatus'; jobId: string; projectId: string; status: JobStatus; error?: EngineErrorInfo }
