@@ -1,0 +1,162 @@
+/**
+ * Hyperband++ (NeuNetS §4.1.3; Li et al. 2018): successive halving over joint configurations of architecture (the
+ * chain space, chainSpace.ts) and training hyper-parameters, with the resource being training epochs. A bracket s
+ * starts n configurations at r epochs and keeps the best 1/η of them at each rung, trained on from their own
+ * weights up to η times the epochs, until R; brackets go from the most exploratory (many configurations, few
+ * epochs) to plain random search (few configurations, R epochs), and start over while the budget lasts.
+ * R is sized from the budget when the job is planned (hyperbandPlan). With the train-less accuracy predictor
+ * (TAPAS), a bracket draws twice the configurations it needs and starts the predicted best.
+ */
+import type { Graph } from '../graph/types.js';
+import { chainGraph, sampleChain, type ChainConfig } from './chainSpace.js';
+import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { screenByPrediction, stepRandom, type PredictionQuery } from './strategyServices.js';
+
+export interface Rung {
+  /** Configurations trained at this rung. */
+  n: number;
+  /** Epochs each has been trained in all after this rung. */
+  epochs: number;
+}
+
+export interface Bracket {
+  s: number;
+  rungs: Rung[];
+}
+
+/**
+ * Hyperband's brackets for a maximum resource R and a halving rate η: s_max = ⌊log_η R⌋; bracket s starts
+ * n = ⌈(s_max + 1)/(s + 1) · η^s⌉ configurations at r = R·η^−s epochs; rung i trains ⌊n·η^−i⌋ of them to r·η^i.
+ */
+export function hyperbandBrackets(R: number, eta = 3): Bracket[] {
+  const sMax = Math.floor(Math.log(R) / Math.log(eta) + 1e-9);
+  const out: Bracket[] = [];
+  for (let s = sMax; s >= 0; s--) {
+    const n = Math.ceil(((sMax + 1) / (s + 1)) * eta ** s);
+    const r = R * eta ** -s;
+    const rungs: Rung[] = [];
+    for (let i = 0; i <= s; i++) rungs.push({ n: Math.max(1, Math.floor(n * eta ** -i)), epochs: Math.round(r * eta ** i) });
+    out.push({ s, rungs });
+  }
+  return out;
+}
+
+/** Epochs trained by a whole bracket when survivors train on from their weights (each rung adds the difference). */
+export function bracketEpochs(b: Bracket): number {
+  return b.rungs.reduce((sum, rung, i) => sum + rung.n * (rung.epochs - (i ? b.rungs[i - 1].epochs : 0)), 0);
+}
+
+/**
+ * The largest R (a power of η up to 27 epochs) whose brackets, all of them once, take at most the epochs the search
+ * budget allows (`epochsAffordable`: search seconds over the seconds of an epoch of a typical configuration).
+ */
+export function hyperbandPlan(epochsAffordable: number, eta = 3): { R: number; eta: number } {
+  let R = 1;
+  for (let next = eta; next <= 27; next *= eta) {
+    if (hyperbandBrackets(next, eta).reduce((a, b) => a + bracketEpochs(b), 0) > epochsAffordable) break;
+    R = next;
+  }
+  return { R, eta };
+}
+
+export interface HyperbandParams {
+  R: number;
+  eta: number;
+  /** Configurations drawn per configuration started, for the accuracy predictor to choose from. */
+  screen?: number;
+}
+
+interface Live {
+  config: ChainConfig;
+  graph: Graph;
+  /** The id of its latest training. */
+  id: string;
+  accuracy: number;
+}
+
+export class Hyperband implements SearchStrategy {
+  readonly name = 'hyperband';
+  private readonly brackets: Bracket[];
+  /** Brackets started so far (cycling through `brackets`). */
+  private bracketNo = -1;
+  private rung = 0;
+  private live: Live[] = [];
+  private readonly pending = new Map<string, Live>();
+  private bestId: string | null = null;
+  private bestAccuracy = -1;
+  private improved = false;
+
+  constructor(readonly params: HyperbandParams) {
+    this.brackets = hyperbandBrackets(params.R, params.eta);
+  }
+
+  async nextGeneration(ctx: StrategyContext): Promise<Proposal[] | null> {
+    const services = ctx.services;
+    let bracket = this.bracketNo >= 0 ? this.brackets[this.bracketNo % this.brackets.length] : null;
+    if (!bracket || this.rung + 1 >= bracket.rungs.length || !this.live.length) {
+      // A new bracket: draw its configurations.
+      this.bracketNo++;
+      this.rung = 0;
+      bracket = this.brackets[this.bracketNo % this.brackets.length];
+      const first = bracket.rungs[0];
+      const rng = stepRandom(services?.jobSeed ?? 0, `hyperband-${this.bracketNo}`);
+      const draws = services?.predictAccuracy ? first.n * (this.params.screen ?? 2) : first.n;
+      const drafts: Array<{ proposal: Proposal; query: PredictionQuery; config: ChainConfig }> = [];
+      for (let k = 0; k < draws * 4 && drafts.length < draws; k++) {
+        const config = sampleChain(ctx.seed, rng);
+        const graph = chainGraph(ctx.seed, config);
+        if (!ctx.fits(graph)) continue;
+        const id = `h${this.bracketNo}-${drafts.length}`;
+        drafts.push({ config, proposal: { id, parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs: first.epochs, training: config.training }, query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
+      }
+      const chosen = screenByPrediction(drafts, first.n, services);
+      const cost = chosen.reduce((a, d) => a + ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs, 0);
+      if (!chosen.length || cost > ctx.searchSecondsLeft()) return null;
+      this.live = [];
+      this.pending.clear();
+      for (const d of chosen) this.pending.set(d.proposal.id, { config: d.config, graph: d.proposal.state.graph, id: d.proposal.id, accuracy: -1 });
+      services?.record({ event: 'bracket', bracket: this.bracketNo, s: bracket.s, rungs: bracket.rungs });
+      return chosen.map((d) => d.proposal);
+    }
+    // The next rung: the best 1/η go on training from their own weights.
+    this.rung++;
+    const rung = bracket.rungs[this.rung];
+    const previous = bracket.rungs[this.rung - 1];
+    const survivors = [...this.live].sort((a, b) => b.accuracy - a.accuracy).slice(0, rung.n);
+    const epochs = rung.epochs - previous.epochs;
+    const cost = survivors.reduce((a, l) => a + ctx.epochSeconds(l.graph) * epochs, 0);
+    if (cost > ctx.searchSecondsLeft()) return null;
+    this.live = [];
+    this.pending.clear();
+    const proposals: Proposal[] = [];
+    for (const l of survivors) {
+      const state = await ctx.loadState(l.id);
+      const id = `${l.id.replace(/-r\d+$/, '')}-r${this.rung}`;
+      this.pending.set(id, { ...l, id, accuracy: -1 });
+      proposals.push({ id, parentId: l.id, morphs: [], state, inherit: true, epochs, training: l.config.training });
+    }
+    return proposals;
+  }
+
+  observe(results: CandidateResult[]): void {
+    this.improved = false;
+    for (const r of results) {
+      const l = this.pending.get(r.id);
+      if (!l || r.status !== 'trained') continue;
+      this.live.push({ ...l, accuracy: r.accuracy });
+      if (r.accuracy > this.bestAccuracy) {
+        this.bestAccuracy = r.accuracy;
+        this.bestId = r.id;
+        this.improved = true;
+      }
+    }
+  }
+
+  assess() {
+    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+  }
+
+  keep(): Set<string> {
+    return new Set([...this.live.map((l) => l.id), ...(this.bestId ? [this.bestId] : [])]);
+  }
+}
