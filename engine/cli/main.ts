@@ -63,12 +63,15 @@ program
   .description('Grow a network for a dataset within a time budget; without --data, on the bundled sample.')
   .option('--data <path>', 'the dataset (any kind `inspect` reads); default: the bundled Fashion-MNIST sample')
   .requiredOption('--budget <budget>', 'try (10 min), low (2 h), medium (5 h), high (16 h), or a duration such as 15m')
-  .option('--strategy <name>', 'hill (hill climbing with morphisms, NASH), bayes (Bayesian optimisation over morphisms, Auto-Keras) or random', 'hill')
+  .option('--strategy <name>', 'hill (hill climbing with morphisms, NASH), bayes (Bayesian optimisation over morphisms, Auto-Keras), random, pareto (LEMONADE-style evolution of the accuracy/latency/size front) or nsga2 (NSGA-II over morphisms)', 'hill')
   .option('--seed <n>', 'random seed', '0')
   .option('--out <folder>', 'the job folder to create', 'netsprout-job')
   .option('--kind <kind>', 'override the detected kind of data')
-  .option('--target <column>', 'the column to predict in a table or text CSV')
-  .option('--max-params <n>', 'the largest network allowed, in parameters')
+  .option('--target <device>', 'the device the model must run on: cpu (this computer, ONNX Runtime), gpu (this computer\'s GPU, TF.js CUDA), browser (TF.js WASM), or a device profile file from `netsprout profile`; built-in targets are profiled once and cached')
+  .option('--target-column <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .option('--max-latency-ms <ms>', 'hard limit: latency per input at batch 1 on the target (needs --target)')
+  .option('--max-params <n>', 'hard limit: the largest network allowed, in parameters')
+  .option('--max-size-mb <mb>', 'hard limit: the size of the weights in MB (float32, 10^6 bytes)')
   .option('--json', 'one JSON event per line; the last line is the summary')
   .action((opts) => run(() => searchCommand(opts)));
 

@@ -15,6 +15,8 @@ import type { DataKind } from '../data/detectKind.js';
 import { NetSproutError } from '../errors.js';
 import { activationBytes, graphMetrics } from '../graph/metrics.js';
 import { DEFAULT_PRESET, presetGraph } from '../graph/presets.js';
+import { inferShapes } from '../graph/shapes.js';
+import { weightSpecs } from '../graph/weightSpecs.js';
 import type { Graph } from '../graph/types.js';
 import type { ModelState } from '../morph/modelState.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
@@ -22,13 +24,19 @@ import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train, type TrainProgress } from '../train/trainer.js';
 import { BayesOpt } from './bayesOpt.js';
+import { verifyFront, type FrontVerification, type VerifiedMember } from './frontVerification.js';
 import { HillClimb } from './hillClimb.js';
+import { keepingBackend, prepareJobTarget, type JobTarget } from './jobTarget.js';
 import { Journal, readJournal, repairJournal, type JournalEvent } from './journal.js';
+import { Lemonade } from './lemonade.js';
+import { Nsga2 } from './nsga2.js';
+import { costsOf, frontHypervolume, limitViolation, nonDominated, objectiveSpace, type Limits, type ObjectiveSpace } from './objectives.js';
 import { RandomSearch } from './randomSearch.js';
+import { fitSeedToLimits } from './seedFitting.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
 
 export const ENGINE_VERSION = '0.1.0';
-export const STRATEGIES = ['hill', 'bayes', 'random'] as const;
+export const STRATEGIES = ['hill', 'bayes', 'random', 'pareto', 'nsga2'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface JobSpec {
@@ -36,11 +44,19 @@ export interface JobSpec {
   engineVersion: string;
   data: string;
   kind?: DataKind;
+  /** The column to predict in a table or text CSV. */
   target?: string;
+  /** Use at most this many training examples (a seeded subset). */
+  limit?: number;
   budgetSeconds: number;
   seed: number;
   strategy: StrategyName;
   maxParams: number;
+  /** The device the model must run on: a built-in target (cpu, gpu, browser) or a device profile file. */
+  targetDevice?: string;
+  /** Hard limits: latency per input at batch 1 on the target device (ms), size of the weights (MB, 10^6 bytes). */
+  maxLatencyMs?: number;
+  maxSizeMb?: number;
   createdAt: string;
 }
 
@@ -50,6 +66,20 @@ export interface Plan {
   /** Training memory allowed per candidate (fixed in the plan, so that a resumed job replays the same proposals). */
   memoryLimitBytes: number;
   params: Record<string, number>;
+  /** The objectives and the hypervolume's reference point, fixed for the job. */
+  objectives?: ObjectiveSpace;
+}
+
+/** A model of the front, as the summary reports it. */
+export interface FrontMemberSummary {
+  id: string;
+  valAccuracy: number;
+  testAccuracy: number | null;
+  /** Measured on the target (verification), or null when it could not be measured here. */
+  latencyMs: number | null;
+  latencyPredictedMs: number | null;
+  params: number;
+  sizeBytes: number;
 }
 
 export interface JobSummary {
@@ -60,11 +90,16 @@ export interface JobSummary {
   candidates: number;
   elapsedSeconds: number;
   budgetSeconds: number;
+  /** The recommended model (best validation accuracy on the verified front), trained to the end in final/. */
   bestId: string;
+  /** The verified front (every member can be exported with --candidate) and its hypervolume (0 to 1). */
+  front: FrontMemberSummary[];
+  hypervolume: number;
+  target: { target: string; description: string; predictor: string; measured: boolean } | null;
 }
 
 export interface JobEvent {
-  type: 'phase' | 'candidate' | 'progress' | 'log' | 'done';
+  type: 'phase' | 'candidate' | 'progress' | 'front' | 'log' | 'done';
   [key: string]: unknown;
 }
 
@@ -81,6 +116,9 @@ export async function createJob(jobDir: string, spec: Omit<JobSpec, 'version' | 
   if (existsSync(path.join(jobDir, 'job.json'))) {
     throw new NetSproutError('JOB_EXISTS', `${jobDir} already holds a job.`, 'Resume it with `netsprout resume`, or choose another --out folder.', [jobDir]);
   }
+  if (spec.maxLatencyMs !== undefined && !spec.targetDevice) {
+    throw new NetSproutError('LATENCY_LIMIT_WITHOUT_TARGET', 'A latency limit needs a target device to predict latency on.', 'Add --target cpu (this computer), gpu, browser, or a device profile file.');
+  }
   await mkdir(path.join(jobDir, 'candidates'), { recursive: true });
   const full: JobSpec = { version: 1, engineVersion: ENGINE_VERSION, createdAt: new Date().toISOString(), ...spec, maxParams: spec.maxParams ?? DEFAULT_MAX_PARAMS };
   await writeFile(path.join(jobDir, 'job.json'), JSON.stringify(full, null, 2));
@@ -93,8 +131,10 @@ async function readSpec(jobDir: string): Promise<JobSpec> {
   return JSON.parse(await readFile(file, 'utf8')) as JobSpec;
 }
 
-function makeStrategy(name: StrategyName, plan: Plan): SearchStrategy {
+function makeStrategy(name: StrategyName, plan: Plan, objectives: ObjectiveSpace): SearchStrategy {
   const p = plan.params;
+  if (name === 'pareto') return new Lemonade({ epochSeed: p.epochSeed, epochChild: p.epochNeigh, accepted: p.nNeigh, generated: 3 * p.nNeigh, objectives: objectives.names });
+  if (name === 'nsga2') return new Nsga2({ epochSeed: p.epochSeed, epochChild: p.epochNeigh, populationSize: p.nNeigh, objectives: objectives.names });
   if (name === 'bayes') return new BayesOpt({ epochNeigh: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh - 1 });
   if (name === 'random') return new RandomSearch({ chainLength: p.nNM, epochs: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh });
   return new HillClimb({ nNeigh: p.nNeigh, nNM: p.nNM, epochNeigh: p.epochNeigh, epochSeed: p.epochSeed });
@@ -123,13 +163,45 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
   };
   journal.append({ type: events.length ? 'resumed' : 'started', elapsedSeconds: elapsedBefore, tornLineRepaired: torn });
   const completed = new Map<string, CandidateResult>();
-  for (const e of events) if (e.type === 'candidate') completed.set(String(e.id), e as unknown as CandidateResult);
+  for (const e of events) {
+    if (e.type !== 'candidate') continue;
+    // Journals of an earlier engine have no size or predicted latency.
+    const c = e as unknown as CandidateResult;
+    completed.set(String(e.id), { ...c, sizeBytes: c.sizeBytes ?? c.params * 4, latencyPredictedMs: c.latencyPredictedMs ?? null });
+  }
   let data: PreparedData | null = null;
   try {
     emit({ type: 'phase', phase: 'data', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
     const backend = await initBackend();
-    data = await prepareData(spec.data, { kind: spec.kind, target: spec.target, seed: spec.seed });
-    const seedGraph = presetGraph(DEFAULT_PRESET[data.kind] === 'reference-cnn' ? 'small-cnn' : DEFAULT_PRESET[data.kind], data.inputShape, data.classes.length, { vocabularySize: data.vocabularySize });
+    data = await prepareData(spec.data, { kind: spec.kind, target: spec.target, seed: spec.seed, limit: spec.limit });
+    const presetSeed = presetGraph(DEFAULT_PRESET[data.kind] === 'reference-cnn' ? 'small-cnn' : DEFAULT_PRESET[data.kind], data.inputShape, data.classes.length, { vocabularySize: data.vocabularySize });
+    // The target device: its profile predicts the latency of every candidate (a built-in target is profiled now, or
+    // its cached profile reused); the limits are hard, and the seed is shrunk first if it breaks one.
+    let target: JobTarget | null = null;
+    if (spec.targetDevice) {
+      emit({ type: 'phase', phase: 'profile', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
+      target = await prepareJobTarget({
+        jobDir,
+        target: spec.targetDevice,
+        events,
+        budgetSeconds: spec.budgetSeconds,
+        engineVersion: ENGINE_VERSION,
+        seed: spec.seed,
+        inputShape: data.inputShape,
+        classes: data.classes.length,
+        record: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
+        log,
+        onProgress: (p) => {
+          if (p.type === 'sample') emit({ type: 'progress', phase: 'profile', measured: p.index + 1, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
+        },
+      });
+    }
+    const jobTarget = target;
+    const predictLatency = jobTarget ? (g: Graph) => jobTarget.profile.predictMs(g) : null;
+    const costs = (g: Graph) => costsOf(g, predictLatency);
+    const limits: Limits = { maxParams: spec.maxParams, maxLatencyMs: spec.maxLatencyMs, maxSizeBytes: spec.maxSizeMb !== undefined ? spec.maxSizeMb * 1e6 : undefined };
+    const fitted = fitSeedToLimits(presetSeed, costs, limits);
+    const seedGraph = fitted.graph;
     const trainCount = data.train.y.length;
     // Throughput: seconds per training sample, scaled by multiply-accumulates; measured, and remembered in the journal.
     let secPerSamplePerMac = Number(events.filter((e) => e.type === 'throughput').at(-1)?.secPerSamplePerMac ?? 0);
@@ -153,23 +225,36 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
       // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
       const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
-      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed } };
+      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed }, objectives: objectiveSpace(costs(seedGraph), limits) };
       journal.append({ type: 'plan', plan, elapsedSeconds: elapsed() });
+      if (fitted.steps.length) log(`The seed network breaks the limits; it was shrunk first (${fitted.steps.map((r) => r.op).join(', ')}).`);
       log(`Plan: ${spec.strategy} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
     const memoryLimit = plan.memoryLimitBytes;
-    const strategy = makeStrategy(spec.strategy, plan);
+    const space = plan.objectives ?? objectiveSpace(costs(seedGraph), limits);
+    const strategy = makeStrategy(spec.strategy, plan, space);
+    const checkpointDir = (id: string) => path.join(jobDir, 'candidates', id);
+    const hasCheckpoint = (id: string) => existsSync(path.join(checkpointDir(id), 'weights.json'));
+    // The graph of every proposal seen, so that a replayed generation can be rebuilt when a parent's checkpoint is gone.
+    const proposedGraphs = new Map<string, Graph>();
     const ctx: StrategyContext = {
       seed: seedGraph,
       rng: makeRandom(spec.seed),
       loadState: async (id) => {
-        const c = await loadCheckpoint(path.join(jobDir, 'candidates', id));
+        // A resumed job replays finished generations: a candidate that a later generation dropped has no checkpoint
+        // any more, but only its graph decides which children it had (its weights stand in as zeros; no child of it
+        // is trained again, which the loop below checks).
+        const graph = proposedGraphs.get(id);
+        if (!hasCheckpoint(id) && graph && completed.has(id)) return { graph, weights: zeroWeights(graph) };
+        const c = await loadCheckpoint(checkpointDir(id));
         return { graph: c.graph, weights: c.weights };
       },
       epochSeconds,
       searchSecondsLeft: () => searchEnd - elapsed(),
-      fits: (g) => graphMetrics(g).params <= spec.maxParams && trainingBytes(g, plan!.batchSize) <= memoryLimit,
+      fits: (g) => limitViolation(costs(g), limits) === null && trainingBytes(g, plan!.batchSize) <= memoryLimit,
+      costs,
+      objectives: space,
     };
     emit({ type: 'phase', phase: 'search', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
     let lastHeartbeat = elapsed();
@@ -184,12 +269,18 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       heartbeat();
       emit({ type: 'progress', phase, candidate, epoch: pr.epoch, epochs: pr.epochs, batch: pr.batch, batches: pr.batches, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
     };
+    // The front of every candidate trained so far (predicted latency), journalled after each generation.
+    const frontsLogged = new Set(events.filter((e) => e.type === 'front' && !e.verified).map((e) => Number(e.generation)));
+    const trainedSoFar = () => [...completed.values()].filter((c) => c.status === 'trained');
+    let generationNumber = 0;
     for (;;) {
       if (opts.signal?.aborted) throw new NetSproutError('JOB_CANCELLED', 'The search was cancelled.', 'Resume it with `netsprout resume`.', [jobDir]);
       const generation = await strategy.nextGeneration(ctx);
       if (!generation) break;
+      generationNumber++;
       const results: CandidateResult[] = [];
       for (const p of generation) {
+        proposedGraphs.set(p.id, p.state.graph);
         const known = completed.get(p.id);
         if (known) {
           results.push(known);
@@ -198,10 +289,17 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         // The search phase has a hard end, whatever the estimates said (a loaded machine trains slower than planned):
         // no candidate starts after it, and a candidate still training stops there.
         if (elapsed() >= searchEnd) break;
+        if (p.inherit && p.parentId && !hasCheckpoint(p.parentId)) {
+          throw new Error(`candidate ${p.id} would inherit the weights of ${p.parentId}, whose checkpoint is gone (the resumed search did not replay as it ran)`);
+        }
         const metrics = graphMetrics(p.state.graph);
-        const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, epochs: p.epochs };
+        const c = costs(p.state.graph);
+        const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs, epochs: p.epochs };
+        const violation = limitViolation(c, limits);
         let result: CandidateResult;
-        if (trainingBytes(p.state.graph, plan.batchSize) > memoryLimit) {
+        if (violation) {
+          result = { ...base, accuracyInherited: null, accuracy: 0, seconds: 0, status: 'failed', reason: `not trained: ${violation}` };
+        } else if (trainingBytes(p.state.graph, plan.batchSize) > memoryLimit) {
           result = { ...base, accuracyInherited: null, accuracy: 0, seconds: 0, status: 'failed', reason: 'would not fit in memory' };
         } else {
           const ts = performance.now();
@@ -241,14 +339,94 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         emit({ type: 'candidate', ...result, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
       }
       strategy.observe(results);
-      const keep = strategy.keep();
-      for (const r of results) if (!keep.has(r.id)) await rm(path.join(jobDir, 'candidates', r.id), { recursive: true, force: true });
+      const front = nonDominated(trainedSoFar(), space.names);
+      if (results.length && !frontsLogged.has(generationNumber)) {
+        const event = frontEvent(generationNumber, front.map((m) => ({ ...m, latencyMs: null })), space, false);
+        journal.append({ ...event, elapsedSeconds: elapsed() });
+        emit({ ...event, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
+      }
+      // The strategy's own keep, and every model on the front (each can be exported).
+      const keep = new Set([...strategy.keep(), ...front.map((m) => m.id)]);
+      for (const r of results) if (!keep.has(r.id)) await rm(checkpointDir(r.id), { recursive: true, force: true });
     }
-    const { bestId, bestAccuracy } = strategy.assess();
-    if (!bestId) throw new NetSproutError('SEARCH_NOTHING_TRAINED', 'No candidate could be trained within the budget.', 'Give a larger budget or a smaller dataset.', [jobDir]);
-    // Final training of the best model with the rest of the budget, a little kept back for testing and saving.
+    const assessed = strategy.assess();
+    if (!assessed.bestId) throw new NetSproutError('SEARCH_NOTHING_TRAINED', 'No candidate could be trained within the budget.', 'Give a larger budget or a smaller dataset.', [jobDir]);
+    // Verify the front: measure the true latency of every model on the predicted front on the target, drop those over
+    // the latency limit and those dominated after measurement (done once: a resumed job reuses the verified front).
+    emit({ type: 'phase', phase: 'verify', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
+    const kept = trainedSoFar().filter((c) => hasCheckpoint(c.id));
+    const asFrontCandidate = (c: CandidateResult) => ({ id: c.id, accuracy: c.accuracy, params: c.params, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs });
+    let verification: FrontVerification;
+    const verifiedBefore = events.find((e) => e.type === 'front' && e.verified === true);
+    if (verifiedBefore) {
+      const members = verifiedBefore.members as Array<{ id: string; valAccuracy: number; latencyMs: number | null; latencyPredictedMs: number | null; params: number; sizeBytes: number }>;
+      verification = {
+        members: members.map((m) => ({ id: m.id, accuracy: m.valAccuracy, params: m.params, sizeBytes: m.sizeBytes, latencyPredictedMs: m.latencyPredictedMs, latencyMs: m.latencyMs })),
+        dropped: (verifiedBefore.dropped as FrontVerification['dropped']) ?? [],
+        measured: verifiedBefore.measured === true,
+        extraMeasured: [],
+        quick: [],
+        unmeasured: [],
+      };
+    } else {
+      const predicted = nonDominated(kept, space.names).map(asFrontCandidate);
+      verification =
+        jobTarget && jobTarget.measureHere
+          ? await keepingBackend(() =>
+              verifyFront(predicted, kept.map(asFrontCandidate), {
+                profile: jobTarget.profile,
+                names: space.names,
+                maxLatencyMs: spec.maxLatencyMs,
+                measureHere: true,
+                loadState: ctx.loadState,
+                // At most a third of the time left (the rest is for testing the front and the final training).
+                deadline: performance.now() + (Math.max(0, spec.budgetSeconds - elapsed()) / 3) * 1000,
+              }),
+            )
+          : { members: predicted.map((m) => ({ ...m, latencyMs: null })), dropped: [], measured: false, extraMeasured: [], quick: [], unmeasured: [] };
+      const event = { ...frontEvent(generationNumber + 1, verification.members, space, true), dropped: verification.dropped, measured: verification.measured };
+      journal.append({ ...event, elapsedSeconds: elapsed() });
+      emit({ ...event, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
+      if (verification.measured) {
+        log(
+          `Front verified on ${jobTarget!.description}: ${verification.members.length} of ${predicted.length} models kept` +
+            (verification.dropped.length ? ` (dropped: ${verification.dropped.map((d) => `${d.id}, ${d.reason}`).join('; ')})` : '') +
+            (verification.extraMeasured.length ? `; no model of the predicted front met the limit, so ${verification.extraMeasured.length} other candidate(s) were measured` : '') +
+            (verification.quick.length ? `; for lack of time ${verification.quick.length} measured with a shortened protocol` : '') +
+            (verification.unmeasured.length ? `; ${verification.unmeasured.length} not measured (${verification.unmeasured.join(', ')}: latency predicted only)` : '') +
+            '.',
+        );
+      }
+    }
+    // The recommended model: the most accurate on the verified front (it keeps every limit, measured where possible).
+    const onFront = verification.members;
+    let bestId: string;
+    if (onFront.length) bestId = onFront.reduce((a, b) => (b.accuracy > a.accuracy ? b : a)).id;
+    else {
+      const fastest = verification.dropped.filter((d) => d.latencyMs !== null && hasCheckpoint(d.id)).sort((a, b) => a.latencyMs! - b.latencyMs!)[0];
+      bestId = fastest?.id ?? assessed.bestId;
+      log(`No trained model meets the latency limit of ${spec.maxLatencyMs} ms when measured; ${bestId}, the fastest measured, is trained to the end, but it does not meet the limit.`);
+    }
+    const bestAccuracy = completed.get(bestId)!.accuracy;
+    // Test accuracy of every front member (their search weights), once, after every choice has been made.
+    const frontTest = new Map<string, number | null>();
+    for (const m of onFront) {
+      if (!data.test) {
+        frontTest.set(m.id, null);
+        continue;
+      }
+      const s = await ctx.loadState(m.id);
+      const fm = GraphModel.withWeights(s.graph, s.weights, spec.seed);
+      try {
+        frontTest.set(m.id, (await evaluate(fm, data.test)).accuracy);
+      } finally {
+        fm.dispose();
+      }
+    }
+    // Final training of the recommended model with the rest of the budget, a little kept back for testing and saving;
+    // the other front members keep their search weights (each exportable with --candidate).
     emit({ type: 'phase', phase: 'final', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
-    log(`Best candidate ${bestId} (validation accuracy ${(bestAccuracy * 100).toFixed(2)}%); final training.`);
+    log(`Recommended candidate ${bestId} (validation accuracy ${(bestAccuracy * 100).toFixed(2)}%); final training.`);
     const best = await ctx.loadState(bestId);
     const model = GraphModel.withWeights(best.graph, best.weights, spec.seed);
     // Time kept back for evaluating (validation and test) and saving: inference costs about a third of training.
@@ -280,6 +458,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       elapsedSeconds: Number(elapsed().toFixed(2)),
       budgetSeconds: spec.budgetSeconds,
       bestId,
+      front: onFront.map((m) => ({ id: m.id, valAccuracy: m.accuracy, testAccuracy: frontTest.get(m.id) ?? null, latencyMs: m.latencyMs, latencyPredictedMs: m.latencyPredictedMs, params: m.params, sizeBytes: m.sizeBytes })),
+      hypervolume: frontHypervolume(onFront, space),
+      target: jobTarget ? { target: jobTarget.target, description: jobTarget.description, predictor: jobTarget.profile.profile.chosen, measured: verification.measured } : null,
     };
     model.dispose();
     journal.append({ type: 'done', summary, elapsedSeconds: summary.elapsedSeconds });
@@ -292,6 +473,28 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     if (data) disposePrepared(data);
     journal.close();
   }
+}
+
+/** A `front` journal event: the members with the figures the app and the CLI show, and the hypervolume. */
+function frontEvent(generation: number, members: VerifiedMember[], space: ObjectiveSpace, verified: boolean): JournalEvent & { type: 'front' } {
+  return {
+    type: 'front',
+    generation,
+    verified,
+    hypervolume: frontHypervolume(members, space),
+    members: members.map((m) => ({ id: m.id, valAccuracy: m.accuracy, latencyPredictedMs: m.latencyPredictedMs, ...(verified ? { latencyMs: m.latencyMs } : {}), params: m.params, sizeBytes: m.sizeBytes })),
+  };
+}
+
+/** Zero weights of the right shapes for a graph (a stand-in where only the graph matters). */
+function zeroWeights(graph: Graph): Map<string, Float32Array[]> {
+  const shapes = inferShapes(graph);
+  const out = new Map<string, Float32Array[]>();
+  for (const l of graph.layers) {
+    const specs = weightSpecs(l, l.inputs.map((i) => shapes.get(i)!));
+    if (specs.length) out.set(l.id, specs.map((w) => new Float32Array(w.shape.reduce((a, b) => a * b, 1))));
+  }
+  return out;
 }
 
 export type { JournalEvent };

@@ -7,6 +7,8 @@ import type { Graph } from '../graph/types.js';
 import { randomMorph } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import type { SeededRandom } from '../train/seededRandom.js';
+import type { StrategyServices, TrainingSettings } from './strategyServices.js';
+import type { CandidateCosts, ObjectiveSpace } from './objectives.js';
 
 export interface CandidateResult {
   id: string;
@@ -16,6 +18,10 @@ export interface CandidateResult {
   accuracy: number;
   params: number;
   macs: number;
+  /** Bytes of the weights as float32. */
+  sizeBytes: number;
+  /** Latency at batch 1 on the job's target device, as its profile predicts (null without a target). */
+  latencyPredictedMs: number | null;
   seconds: number;
   epochs: number;
   status: 'trained' | 'failed';
@@ -31,6 +37,10 @@ export interface Proposal {
   /** Train from these weights (false: from the fresh initialisation of `state.graph`). */
   inherit: boolean;
   epochs: number;
+  /** Training hyper-parameters for this candidate (Hyperband++ searches them); the job's defaults otherwise. */
+  training?: TrainingSettings;
+  /** The train-less accuracy prediction (TAPAS) made before training, for the journal. */
+  predictedAccuracy?: number;
 }
 
 export interface StrategyContext {
@@ -42,8 +52,14 @@ export interface StrategyContext {
   epochSeconds(graph: Graph): number;
   /** Seconds left for the search part of the budget. */
   searchSecondsLeft(): number;
-  /** Whether a graph is within the size limits (parameters, training memory). */
+  /** Whether a graph is within the job's limits (parameters, size, predicted latency, training memory). */
   fits(graph: Graph): boolean;
+  /** The job's services for the portfolio strategies (seed, state folder, journal, accuracy predictor, data). */
+  services?: StrategyServices;
+  /** What a graph costs before training (parameters, size, latency predicted on the target device). */
+  costs(graph: Graph): CandidateCosts;
+  /** The job's objectives (all minimised) and the reference point of its hypervolume. */
+  objectives: ObjectiveSpace;
 }
 
 export interface SearchStrategy {
