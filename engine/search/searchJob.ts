@@ -445,6 +445,11 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       signal: opts.signal,
       onProgress: (pr) => progress('final', pr),
     });
+    // A pause or cancel during the final training stops it there, resumable: it must not end the job early.
+    if (opts.signal?.aborted) {
+      model.dispose();
+      throw new NetSproutError('JOB_CANCELLED', 'The search was stopped during the final training.', 'Resume it with `netsprout resume`.', [jobDir]);
+    }
     const valAccuracy = (await evaluate(model, data.validation)).accuracy;
     // The test split is used once, here, after every choice has been made.
     const testAccuracy = data.test ? (await evaluate(model, data.test)).accuracy : null;
