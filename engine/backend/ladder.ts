@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs';
 import { NetSproutError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasmKernels/register.js';
+import { simdKernels, startSimdThreads } from './wasmKernels/simdKernels.js';
 import { registerThreadedWasm, unregisterThreadedWasm, unrefWasmWorkers } from './wasmThreads.js';
 
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -85,7 +86,8 @@ async function tryWasm(): Promise<string> {
       await activate('wasm');
       unrefWasmWorkers();
       wasmThreads = wasm.getThreadsCount();
-      return `XNNPACK, threaded SIMD build, ${wasmThreads} threads`;
+      const kernelThreads = await startSimdThreads(tf.backend(), wasmThreads);
+      return `XNNPACK, threaded SIMD build, ${wasmThreads} threads; NetSprout's SIMD training kernels on ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'}`;
     } catch (e) {
       unregisterThreadedWasm();
       threadNote = `; the threaded build did not start (${firstLine(e)})`;
@@ -94,7 +96,8 @@ async function tryWasm(): Promise<string> {
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   wasmThreads = wasm.getThreadsCount();
-  return `XNNPACK, ${simd ? 'SIMD' : 'plain'} build, ${wasmThreads} thread${threads > 1 ? threadNote : ' (one CPU, or NETSPROUT_THREADS=1)'}`;
+  const kernels = simdKernels(tf.backend()) ? "; NetSprout's SIMD training kernels on 1 thread" : '';
+  return `XNNPACK, ${simd ? 'SIMD' : 'plain'} build, ${wasmThreads} thread${threads > 1 ? threadNote : ' (one CPU, or NETSPROUT_THREADS=1)'}${kernels}`;
 }
 
 async function tryCpu(): Promise<string> {

@@ -22,6 +22,13 @@ export class KernelRunner {
     return out;
   }
 
+  /** A new float32 tensor of `shape` in the backend (contents undefined), freed on finish() unless returned. */
+  allocate(shape: number[]): TensorInfo {
+    const out = (this.backend as WasmHeapBackend).makeOutput([...shape], 'float32');
+    this.intermediates.push(out);
+    return out;
+  }
+
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     return this.run('Transpose', { x }, { perm });
   }

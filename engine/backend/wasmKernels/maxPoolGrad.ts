@@ -5,6 +5,7 @@
  * this one is a single pass over dy with four reads per 2×2 window.
  */
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
+import { address, runSimd, simdKernels, simdThreads } from './simdKernels.js';
 
 export interface WasmHeapBackend extends KernelBackend {
   wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
@@ -72,7 +73,12 @@ export function maxPoolGrad(backend: KernelBackend, dy: TensorInfo, x: TensorInf
     info.dilationHeight === 1 && info.dilationWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
     inH === 2 * info.outHeight && inW === 2 * info.outWidth
   ) {
-    maxPoolGrad2x2(dx, xv, dyv, batch, info.outHeight, info.outWidth, channels);
+    if (simdKernels(backend)) {
+      const args = [address(backend, x), address(backend, dy), address(backend, out), info.outHeight, info.outWidth, channels];
+      runSimd(backend, 'max_pool_grad_2x2', args, batch * info.outHeight, 4 * simdThreads(backend));
+    } else {
+      maxPoolGrad2x2(dx, xv, dyv, batch, info.outHeight, info.outWidth, channels);
+    }
     return out;
   }
   dx.fill(0);

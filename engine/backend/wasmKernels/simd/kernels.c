@@ -1,0 +1,211 @@
+/*
+ * NetSprout's own training kernels for TensorFlow.js's WASM backend, in C with WebAssembly SIMD (128-bit).
+ *
+ * The module imports the backend's own memory (env.memory), so every pointer here is an address in the backend's
+ * heap (a tensor's memoryOffset): nothing is copied in or out. It must own no memory itself: no static data, no
+ * stack (build.sh checks both), since addresses it would use belong to the backend's allocator.
+ *
+ * Every kernel takes a range of the work ([from, to) of its outermost loop) so that several threads can share one
+ * call; each range writes a disjoint part of the output.
+ *
+ * Rebuild: engine/backend/wasmKernels/simd/build.sh (clang and wasm-ld 14 or later, Debian: clang-14 lld-14).
+ */
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f32;
+
+/*
+ * MaxPoolGrad for 2x2 windows at stride 2 that tile the input exactly (no padding): each output position sends its
+ * gradient to the first maximum of its window in the order (0,0), (0,1), (1,0), (1,1), as TensorFlow does; every
+ * input pixel is written once. x, dx: [b, 2*oh, 2*ow, c]; dy: [b, oh, ow, c]. Range: output rows b*oh.
+ */
+EXPORT(max_pool_grad_2x2)
+void max_pool_grad_2x2(const f32* x, const f32* dy, f32* dx, int oh, int ow, int c, int row0, int row1) {
+  (void)oh;
+  const int rowStride = 2 * ow * c;
+  for (int r = row0; r < row1; r++) {
+    for (int ox = 0; ox < ow; ox++) {
+      const int p00 = (2 * r * 2 * ow + 2 * ox) * c;
+      const int p01 = p00 + c;
+      const int p10 = p00 + rowStride;
+      const int p11 = p10 + c;
+      const int g0 = (r * ow + ox) * c;
+      int k = 0;
+      for (; k + 4 <= c; k += 4) {
+        const v128_t a = wasm_v128_load(x + p00 + k);
+        const v128_t b = wasm_v128_load(x + p01 + k);
+        const v128_t cc = wasm_v128_load(x + p10 + k);
+        const v128_t d = wasm_v128_load(x + p11 + k);
+        const v128_t g = wasm_v128_load(dy + g0 + k);
+        const v128_t gt1 = wasm_f32x4_gt(b, a);
+        const v128_t m1 = wasm_v128_bitselect(b, a, gt1);
+        const v128_t gt2 = wasm_f32x4_gt(cc, m1);
+        const v128_t m2 = wasm_v128_bitselect(cc, m1, gt2);
+        const v128_t gt3 = wasm_f32x4_gt(d, m2);
+        const v128_t s2 = wasm_v128_andnot(gt2, gt3);
+        const v128_t s1 = wasm_v128_andnot(wasm_v128_andnot(gt1, gt2), gt3);
+        const v128_t any = wasm_v128_or(gt1, wasm_v128_or(gt2, gt3));
+        wasm_v128_store(dx + p00 + k, wasm_v128_andnot(g, any));
+        wasm_v128_store(dx + p01 + k, wasm_v128_and(g, s1));
+        wasm_v128_store(dx + p10 + k, wasm_v128_and(g, s2));
+        wasm_v128_store(dx + p11 + k, wasm_v128_and(g, gt3));
+      }
+      for (; k < c; k++) {
+        const f32 a = x[p00 + k], b = x[p01 + k], cc = x[p10 + k], d = x[p11 + k];
+        int at = 0;
+        f32 m = a;
+        if (b > m) { m = b; at = 1; }
+        if (cc > m) { m = cc; at = 2; }
+        if (d > m) at = 3;
+        const f32 g = dy[g0 + k];
+        dx[p00 + k] = at == 0 ? g : 0.0f;
+        dx[p01 + k] = at == 1 ? g : 0.0f;
+        dx[p10 + k] = at == 2 ? g : 0.0f;
+        dx[p11 + k] = at == 3 ? g : 0.0f;
+      }
+    }
+  }
+}
+
+/*
+ * Filter gradient of a 2-D convolution over a zero-padded input, as the product of the implicit im2col of x
+ * (transposed) with dy:
+ *   dW[r, o] = sum over positions (n, p, q) of xp[base(n, p, q) + off(r)] * dy[n, p, q, o]
+ * where r = (i*kw + j)*c + ch runs over the kh*kw*c rows of dW ([kh, kw, c, o]), base(n, p, q) =
+ * ((n*hp + p*sh)*wp + q*sw)*c and off(r) = (i*dh*wp + j*dw)*c + ch. xp: [b, hp, wp, c], already padded so that every
+ * tap of every position lies inside it; dy: [b, oh, ow, o].
+ *
+ * Register tile: 4 rows of dW by 8 output channels (8 accumulators of 4 lanes). Range: images [n0, n1), whose
+ * terms are added to the partial sum dw = parts + slot*partStride (the calling thread's own, zeroed beforehand;
+ * the caller adds the threads' parts up), taking the images in chunks small enough to stay in cache while every
+ * tile walks them.
+ */
+INLINE int row_offset(int r, int kw, int c, int dh, int dw, int wp) {
+  const int ch = r % c;
+  const int tap = r / c;
+  const int i = tap / kw, j = tap % kw;
+  return (i * dh * wp + j * dw) * c + ch;
+}
+
+/* One tile: ROWS rows of dW (offsets off[0..ROWS)) by VEC*4 output channels starting at col. */
+INLINE void filter_grad_tile(const f32* xp, const f32* dy, f32* dw, int ldw, const int ROWS, const int VEC, const int* off,
+                             int n0, int n1, int hp, int wp, int c, int oh, int ow, int o, int sh, int sw, int col) {
+  v128_t acc[4][2];
+  for (int i = 0; i < ROWS; i++)
+    for (int v = 0; v < VEC; v++) acc[i][v] = wasm_v128_load(dw + i * ldw + col + 4 * v);
+  int of[4];
+  for (int i = 0; i < ROWS; i++) of[i] = off[i];
+  const int xStep = sw * c;
+  for (int n = n0; n < n1; n++) {
+    for (int p = 0; p < oh; p++) {
+      const f32* xr = xp + ((n * hp + p * sh) * wp) * c;
+      const f32* g = dy + ((n * oh + p) * ow) * o + col;
+      for (int q = 0; q < ow; q++) {
+        v128_t d[2];
+        for (int v = 0; v < VEC; v++) d[v] = wasm_v128_load(g + 4 * v);
+        for (int i = 0; i < ROWS; i++) {
+          const v128_t s = wasm_v128_load32_splat(xr + of[i]);
+          for (int v = 0; v < VEC; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(s, d[v]));
+        }
+        xr += xStep;
+        g += o;
+      }
+    }
+  }
+  for (int i = 0; i < ROWS; i++)
+    for (int v = 0; v < VEC; v++) wasm_v128_store(dw + i * ldw + col + 4 * v, acc[i][v]);
+}
+
+/* Output channels left over from the 4-wide tiles (o not a multiple of 4): one row at a time, scalar. */
+INLINE void filter_grad_scalar(const f32* xp, const f32* dy, f32* dw, int off, int n0, int n1, int hp, int wp, int c,
+                               int oh, int ow, int o, int sh, int sw, int col0) {
+  for (int n = n0; n < n1; n++) {
+    for (int p = 0; p < oh; p++) {
+      const f32* xr = xp + ((n * hp + p * sh) * wp) * c + off;
+      const f32* g = dy + ((n * oh + p) * ow) * o;
+      for (int q = 0; q < ow; q++) {
+        const f32 s = xr[q * sw * c];
+        for (int k = col0; k < o; k++) dw[k] += s * g[q * o + k];
+      }
+    }
+  }
+}
+
+/* 8-wide column tiles, then 4-wide ones, then a scalar tail, for one block of ROWS rows. */
+#define ROW_BLOCK(ROWS)                                                                                                \
+  do {                                                                                                                 \
+    int col = 0;                                                                                                       \
+    for (; col + 8 <= o; col += 8) filter_grad_tile(xp, dy, dw + r * o, o, ROWS, 2, off, m0, m1, hp, wp, c, oh, ow, o, sh, sw, col); \
+    for (; col + 4 <= o; col += 4) filter_grad_tile(xp, dy, dw + r * o, o, ROWS, 1, off, m0, m1, hp, wp, c, oh, ow, o, sh, sw, col); \
+    if (col < o)                                                                                                       \
+      for (int i = 0; i < ROWS; i++) filter_grad_scalar(xp, dy, dw + (r + i) * o, off[i], m0, m1, hp, wp, c, oh, ow, o, sh, sw, col); \
+  } while (0)
+
+EXPORT(conv2d_filter_grad)
+void conv2d_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp, int c, int oh, int ow, int o, int kw,
+                        int sh, int sw, int dh, int dwl, int rowsTotal, int partStride, int n0, int n1, int slot) {
+  f32* dw = parts + slot * partStride;
+  const int perImage = oh * ow;
+  int chunk = 256 / (perImage > 0 ? perImage : 1);
+  if (chunk < 1) chunk = 1;
+  for (int m0 = n0; m0 < n1; m0 += chunk) {
+    const int m1 = m0 + chunk < n1 ? m0 + chunk : n1;
+    for (int r = 0; r < rowsTotal; r += 4) {
+      const int rows = rowsTotal - r < 4 ? rowsTotal - r : 4;
+      int off[4];
+      for (int i = 0; i < 4; i++) off[i] = row_offset(r + (i < rows ? i : 0), kw, c, dh, dwl, wp);
+      switch (rows) {
+        case 1: ROW_BLOCK(1); break;
+        case 2: ROW_BLOCK(2); break;
+        case 3: ROW_BLOCK(3); break;
+        default: ROW_BLOCK(4); break;
+      }
+    }
+  }
+}
+
+/* out[i] = sum over s < count of parts[s*stride + i]. Range: elements [from, to). */
+EXPORT(sum_parts)
+void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int to) {
+  int i = from;
+  for (; i + 4 <= to; i += 4) {
+    v128_t a = wasm_v128_load(parts + i);
+    for (int s = 1; s < count; s++) a = wasm_f32x4_add(a, wasm_v128_load(parts + s * stride + i));
+    wasm_v128_store(out + i, a);
+  }
+  for (; i < to; i++) {
+    f32 a = parts[i];
+    for (int s = 1; s < count; s++) a += parts[s * stride + i];
+    out[i] = a;
+  }
+}
+
+/* p[from, to) = 0. */
+EXPORT(fill_zero)
+void fill_zero(f32* p, int from, int to) {
+  if (to > from) __builtin_memset(p + from, 0, (unsigned long)(to - from) * sizeof(f32));
+}
+
+/*
+ * Zero-padding (and cropping) of an NHWC tensor: out[n, y, x, :] = in[n, y - top, x - left, :] where that lies inside
+ * in ([b, h, w, c]), else 0; out: [b, hp, wp, c]. Range: output rows b*hp.
+ */
+EXPORT(pad_nhwc)
+void pad_nhwc(const f32* in, f32* out, int h, int w, int c, int hp, int wp, int top, int left, int row0, int row1) {
+  const int x0 = left > 0 ? left : 0;                       /* first output column with data */
+  const int x1 = w + left < wp ? w + left : wp;             /* one past the last */
+  for (int r = row0; r < row1; r++) {
+    const int n = r / hp, y = r % hp - top;
+    f32* o = out + r * wp * c;
+    if (y < 0 || y >= h || x1 <= x0) {
+      __builtin_memset(o, 0, (unsigned long)(wp * c) * sizeof(f32));
+      continue;
+    }
+    if (x0 > 0) __builtin_memset(o, 0, (unsigned long)(x0 * c) * sizeof(f32));
+    __builtin_memcpy(o + x0 * c, in + ((n * h + y) * w + (x0 - left)) * c, (unsigned long)((x1 - x0) * c) * sizeof(f32));
+    if (x1 < wp) __builtin_memset(o + x1 * c, 0, (unsigned long)((wp - x1) * c) * sizeof(f32));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * NetSprout's WebAssembly SIMD kernels (simd/kernels.c, built by simd/build.sh), instantiated over the WASM backend's
+ * own memory so that they read and write tensors where the backend keeps them. One instance per backend memory.
+ */
+import { readFileSync } from 'node:fs';
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './maxPoolGrad.js';
+import { SimdThreadPool } from './simdThreads.js';
+
+export interface SimdKernelExports {
+  max_pool_grad_2x2(x: number, dy: number, dx: number, oh: number, ow: number, c: number, row0: number, row1: number): void;
+  conv2d_filter_grad(
+    xp: number, dy: number, parts: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, slot: number,
+  ): void;
+  sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number): void;
+  fill_zero(p: number, from: number, to: number): void;
+  pad_nhwc(x: number, out: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, row0: number, row1: number): void;
+}
+
+interface BackendModule {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernelExports>();
+const pools = new WeakMap<WebAssembly.Memory, SimdThreadPool>();
+const modules = new Map<string, WebAssembly.Module>();
+
+function compiled(file: string): WebAssembly.Module {
+  let m = modules.get(file);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(new URL(`./simd/${file}`, import.meta.url)));
+    modules.set(file, m);
+  }
+  return m;
+}
+
+/** The backend's WebAssembly.Memory: shared in the threaded build, plain otherwise; null if it cannot be found. */
+export function backendMemory(backend: KernelBackend): WebAssembly.Memory | null {
+  const wasm = (backend as unknown as { wasm?: BackendModule }).wasm;
+  return wasm?.wasmMemory ?? wasm?.asm?.memory ?? null;
+}
+
+/** The kernels over `backend`'s heap, or null where the backend's memory is not reachable. */
+export function simdKernels(backend: KernelBackend): SimdKernelExports | null {
+  const memory = backendMemory(backend);
+  if (!memory) return null;
+  let k = instances.get(memory);
+  if (!k) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const instance = new WebAssembly.Instance(compiled(shared ? 'kernels-shared.wasm' : 'kernels.wasm'), { env: { memory } });
+    k = instance.exports as unknown as SimdKernelExports;
+    instances.set(memory, k);
+  }
+  return k;
+}
+
+/** Byte address of a tensor in the backend's heap. */
+export function address(backend: KernelBackend, t: TensorInfo): number {
+  return (backend as WasmHeapBackend).dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/**
+ * Starts `threads − 1` worker threads for the kernels over `backend`'s memory, where that memory is shared (the
+ * threaded build); returns the number of threads the kernels will use (1 where it is not shared).
+ */
+export async function startSimdThreads(backend: KernelBackend, threads: number): Promise<number> {
+  const memory = backendMemory(backend);
+  const local = simdKernels(backend);
+  if (!memory || !local || threads <= 1 || !(memory.buffer instanceof SharedArrayBuffer)) return 1;
+  const existing = pools.get(memory);
+  if (existing) return existing.threads;
+  const pool = await SimdThreadPool.start(compiled('kernels-shared.wasm'), memory, local as unknown as WebAssembly.Exports, threads);
+  pools.set(memory, pool);
+  return pool.threads;
+}
+
+/** Threads the kernels run on for `backend` (1 without a pool). */
+export function simdThreads(backend: KernelBackend): number {
+  const memory = backendMemory(backend);
+  return (memory && pools.get(memory)?.threads) || 1;
+}
+
+/**
+ * Runs kernel `name` with `args` over the range [0, total) of its outermost loop: on the worker threads where they
+ * were started, cut into `chunks` parts, else on this thread in one call. Each call gets the range and the running
+ * thread's slot (0 … threads − 1) after `args`.
+ */
+export function runSimd(backend: KernelBackend, name: keyof SimdKernelExports, args: number[], total: number, chunks: number): void {
+  const memory = backendMemory(backend)!;
+  const pool = pools.get(memory);
+  if (pool) pool.run(name, args, total, chunks);
+  else (simdKernels(backend)![name] as unknown as (...a: number[]) => void)(...args, 0, total, 0);
+}
