@@ -64,7 +64,11 @@ describe('search jobs', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(Object.keys(last).sort()).toEqual(['budgetSeconds', 'candidates', 'elapsedSeconds', 'jobDir', 'params', 'testAccuracy', 'valAccuracy']);
+    expect(Object.keys(last).sort()).toEqual(['budgetSeconds', 'candidates', 'elapsedSeconds', 'front', 'hypervolume', 'jobDir', 'params', 'testAccuracy', 'valAccuracy']);
+    // Without a target the front is over validation error and size; the recommended model is on it.
+    expect(last.front.length).toBeGreaterThan(0);
+    expect(last.hypervolume).toBeGreaterThan(0);
+    for (const m of last.front) expect(m.latencyMs).toBeNull();
     expect(last.budgetSeconds).toBe(25);
     expect(last.elapsedSeconds).toBeLessThanOrEqual(25 * 1.02 + 0.5);
     expect(last.elapsedSeconds).toBeGreaterThanOrEqual(25 * 0.9);
