@@ -17,6 +17,10 @@
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { KernelRunner } from './kernelRunner.js';
 import { address, runSimd, simdKernels, simdThreads } from './simdKernels.js';
+import { chunkRanges } from './simdThreads.js';
+
+/** Image chunks of the SIMD filter gradient (each a partial sum). */
+const FILTER_GRAD_CHUNKS = 8;
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -74,14 +78,14 @@ function conv2dFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorInfo
     runSimd(be, 'pad_nhwc', [address(be, x), address(be, xp), h, w, c, needH, needW, top, left], b * needH, 4 * simdThreads(be));
   }
   const size = kh * kw * c * o;
-  const threads = simdThreads(be);
-  // Each thread adds its images' terms to its own partial sum; the parts are added up at the end.
+  // A fixed number of image chunks, each summed into its own part, the parts then added in order: the same bits on
+  // any number of threads, and enough chunks for the threads to balance.
+  const { count } = chunkRanges(b, FILTER_GRAD_CHUNKS);
   const out = r.allocate([kh, kw, c, o]);
-  const parts = threads > 1 ? r.allocate([threads, size]) : out;
-  runSimd(be, 'fill_zero', [address(be, parts)], threads * size, 1);
+  const parts = count > 1 ? r.allocate([count, size]) : out;
   const args = [address(be, xp), address(be, dy), address(be, parts), needH, needW, c, info.outHeight, info.outWidth, o, kw, sh, sw, dh, dw, kh * kw * c, size];
-  runSimd(be, 'conv2d_filter_grad', args, b, 4 * threads);
-  if (threads > 1) runSimd(be, 'sum_parts', [address(be, parts), address(be, out), threads, size], size, 1);
+  runSimd(be, 'conv2d_filter_grad', args, b, FILTER_GRAD_CHUNKS);
+  if (count > 1) runSimd(be, 'sum_parts', [address(be, parts), address(be, out), count, size], size, 4);
   return out;
 }
 

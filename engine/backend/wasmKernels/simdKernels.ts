@@ -5,17 +5,16 @@
 import { readFileSync } from 'node:fs';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmHeapBackend } from './maxPoolGrad.js';
-import { SimdThreadPool } from './simdThreads.js';
+import { chunkRanges, SimdThreadPool } from './simdThreads.js';
 
 export interface SimdKernelExports {
-  max_pool_grad_2x2(x: number, dy: number, dx: number, oh: number, ow: number, c: number, row0: number, row1: number): void;
+  max_pool_grad_2x2(x: number, dy: number, dx: number, oh: number, ow: number, c: number, row0: number, row1: number, part: number): void;
   conv2d_filter_grad(
     xp: number, dy: number, parts: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, kw: number,
-    sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, slot: number,
+    sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, part: number,
   ): void;
-  sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number): void;
-  fill_zero(p: number, from: number, to: number): void;
-  pad_nhwc(x: number, out: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, row0: number, row1: number): void;
+  sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number, part: number): void;
+  pad_nhwc(x: number, out: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, row0: number, row1: number, part: number): void;
 }
 
 interface BackendModule {
@@ -83,13 +82,19 @@ export function simdThreads(backend: KernelBackend): number {
 }
 
 /**
- * Runs kernel `name` with `args` over the range [0, total) of its outermost loop: on the worker threads where they
- * were started, cut into `chunks` parts, else on this thread in one call. Each call gets the range and the running
- * thread's slot (0 … threads − 1) after `args`.
+ * Runs kernel `name` over the range [0, total) of its outermost loop cut into at most `chunks` parts (chunkRanges),
+ * one call per part with `args` followed by the part's range [from, to) and its index: on the worker threads where
+ * they were started, else on this thread. A kernel that sums writes each part's sum to its own slot, so results do
+ * not depend on the number of threads.
  */
 export function runSimd(backend: KernelBackend, name: keyof SimdKernelExports, args: number[], total: number, chunks: number): void {
   const memory = backendMemory(backend)!;
   const pool = pools.get(memory);
-  if (pool) pool.run(name, args, total, chunks);
-  else (simdKernels(backend)![name] as unknown as (...a: number[]) => void)(...args, 0, total, 0);
+  if (pool) {
+    pool.run(name, args, total, chunks);
+    return;
+  }
+  const fn = simdKernels(backend)![name] as unknown as (...a: number[]) => void;
+  const { size, count } = chunkRanges(total, chunks);
+  for (let idx = 0; idx < count; idx++) fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
 }

@@ -26,6 +26,17 @@ const ARGS = 8;
 const CLOSED = 0x7fff; // a tag no job has
 const MAX_CHUNKS = 0xffff;
 
+/**
+ * How [0, total) is cut into at most `chunks` ranges: `count` ranges of `size` (the last may be shorter). It depends
+ * on nothing but its arguments, so a kernel that sums per chunk gives the same bits on any number of threads.
+ */
+export function chunkRanges(total: number, chunks: number): { size: number; count: number } {
+  if (total <= 0) return { size: 0, count: 0 };
+  const n = Math.max(1, Math.min(chunks, total, MAX_CHUNKS));
+  const size = Math.ceil(total / n);
+  return { size, count: Math.ceil(total / size) };
+}
+
 /** Claims the next chunk of the job tagged `tag`, or returns −1 when it has none left (or is no longer open). The worker's copy is in WORKER_SOURCE. */
 function claim(ctl: Int32Array, tag: number, chunks: number): number {
   for (;;) {
@@ -39,7 +50,7 @@ function claim(ctl: Int32Array, tag: number, chunks: number): number {
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, names, slot } = workerData;
+const { module, memory, control, names } = workerData;
 const ctl = new Int32Array(control);
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const fns = names.map((n) => exports[n]);
@@ -65,7 +76,7 @@ for (;;) {
   for (let i = 0; i < n; i++) args.push(Atomics.load(ctl, ${ARGS} + i));
   const chunks = Atomics.load(ctl, ${CHUNKS}), size = Atomics.load(ctl, ${CHUNK_SIZE}), total = Atomics.load(ctl, ${TOTAL});
   for (let idx = claim(tag, chunks); idx >= 0; idx = claim(tag, chunks)) {
-    fn(...args, idx * size, Math.min(total, (idx + 1) * size), slot);
+    fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -94,8 +105,8 @@ export class SimdThreadPool {
     const pool = new SimdThreadPool(names, local as Record<string, (...a: number[]) => void>, threads, control);
     try {
       await Promise.all(
-        Array.from({ length: threads - 1 }, (_, i) => {
-          const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names, slot: i + 1 } });
+        Array.from({ length: threads - 1 }, () => {
+          const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names } });
           pool.workers.push(w);
           return new Promise<void>((resolve, reject) => {
             w.once('message', () => resolve());
@@ -112,20 +123,18 @@ export class SimdThreadPool {
   }
 
   /**
-   * Runs kernel `name` with `args` followed by a range [from, to) and the running thread's slot (0 for this thread,
-   * 1… for the workers), the ranges covering [0, total) in `chunks` parts claimed by this thread and the workers;
-   * returns when all are done.
+   * Runs kernel `name` once per chunk, with `args` followed by the chunk's range [from, to) and its index; the
+   * `chunks` ranges cover [0, total) and are claimed by this thread and the workers. Returns when all are done.
+   * Which thread runs a chunk varies, what each chunk computes does not (see chunkRanges).
    */
   run(name: string, args: number[], total: number, chunks: number): void {
     const fn = this.local[name];
-    const n = Math.max(1, Math.min(chunks, total, MAX_CHUNKS));
-    if (n === 1 || this.workers.length === 0) {
-      fn(...args, 0, total, 0);
+    const { size, count } = chunkRanges(total, chunks);
+    if (count <= 1 || this.workers.length === 0) {
+      for (let idx = 0; idx < count; idx++) fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
       return;
     }
     if (args.length > MAX_ARGS) throw new Error(`SimdThreadPool: ${args.length} arguments, at most ${MAX_ARGS}`);
-    const size = Math.ceil(total / n);
-    const count = Math.ceil(total / size);
     const ctl = this.ctl;
     const seq = ++this.seq;
     const tag = seq % CLOSED;
@@ -141,7 +150,7 @@ export class SimdThreadPool {
     Atomics.notify(ctl, SEQ);
     let ran = 0;
     for (let idx = claim(ctl, tag, count); idx >= 0; idx = claim(ctl, tag, count)) {
-      fn(...args, idx * size, Math.min(total, (idx + 1) * size), 0);
+      fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
       ran++;
     }
     Atomics.add(ctl, DONE, ran);

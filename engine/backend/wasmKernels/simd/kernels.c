@@ -5,8 +5,10 @@
  * heap (a tensor's memoryOffset): nothing is copied in or out. It must own no memory itself: no static data, no
  * stack (build.sh checks both), since addresses it would use belong to the backend's allocator.
  *
- * Every kernel takes a range of the work ([from, to) of its outermost loop) so that several threads can share one
- * call; each range writes a disjoint part of the output.
+ * Every kernel takes a range of its outermost loop ([from, to)) and the index of that range, so that several threads
+ * can share one call; each range writes a disjoint part of the output. Kernels that sum over their range write the
+ * range's sum to a slot of its own, which the caller adds up in a fixed order, so results never depend on which
+ * thread ran which range.
  *
  * Rebuild: engine/backend/wasmKernels/simd/build.sh (clang and wasm-ld 14 or later, Debian: clang-14 lld-14).
  */
@@ -23,8 +25,9 @@ typedef float f32;
  * input pixel is written once. x, dx: [b, 2*oh, 2*ow, c]; dy: [b, oh, ow, c]. Range: output rows b*oh.
  */
 EXPORT(max_pool_grad_2x2)
-void max_pool_grad_2x2(const f32* x, const f32* dy, f32* dx, int oh, int ow, int c, int row0, int row1) {
+void max_pool_grad_2x2(const f32* x, const f32* dy, f32* dx, int oh, int ow, int c, int row0, int row1, int part) {
   (void)oh;
+  (void)part;
   const int rowStride = 2 * ow * c;
   for (int r = row0; r < row1; r++) {
     for (int ox = 0; ox < ow; ox++) {
@@ -78,10 +81,9 @@ void max_pool_grad_2x2(const f32* x, const f32* dy, f32* dx, int oh, int ow, int
  * ((n*hp + p*sh)*wp + q*sw)*c and off(r) = (i*dh*wp + j*dw)*c + ch. xp: [b, hp, wp, c], already padded so that every
  * tap of every position lies inside it; dy: [b, oh, ow, o].
  *
- * Register tile: 4 rows of dW by 8 output channels (8 accumulators of 4 lanes). Range: images [n0, n1), whose
- * terms are added to the partial sum dw = parts + slot*partStride (the calling thread's own, zeroed beforehand;
- * the caller adds the threads' parts up), taking the images in chunks small enough to stay in cache while every
- * tile walks them.
+ * Register tile: 4 rows of dW by 8 output channels (8 accumulators of 4 lanes). Range: images [n0, n1), part
+ * `part`: their sum is written to parts + part*partStride (the caller adds the parts up in order), taking the images
+ * in chunks small enough to stay in cache while every tile walks them.
  */
 INLINE int row_offset(int r, int kw, int c, int dh, int dw, int wp) {
   const int ch = r % c;
@@ -146,8 +148,9 @@ INLINE void filter_grad_scalar(const f32* xp, const f32* dy, f32* dw, int off, i
 
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp, int c, int oh, int ow, int o, int kw,
-                        int sh, int sw, int dh, int dwl, int rowsTotal, int partStride, int n0, int n1, int slot) {
-  f32* dw = parts + slot * partStride;
+                        int sh, int sw, int dh, int dwl, int rowsTotal, int partStride, int n0, int n1, int part) {
+  f32* dw = parts + part * partStride;
+  __builtin_memset(dw, 0, (unsigned long)(rowsTotal * o) * sizeof(f32));
   const int perImage = oh * ow;
   int chunk = 256 / (perImage > 0 ? perImage : 1);
   if (chunk < 1) chunk = 1;
@@ -169,7 +172,8 @@ void conv2d_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp
 
 /* out[i] = sum over s < count of parts[s*stride + i]. Range: elements [from, to). */
 EXPORT(sum_parts)
-void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int to) {
+void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int to, int part) {
+  (void)part;
   int i = from;
   for (; i + 4 <= to; i += 4) {
     v128_t a = wasm_v128_load(parts + i);
@@ -183,18 +187,14 @@ void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int 
   }
 }
 
-/* p[from, to) = 0. */
-EXPORT(fill_zero)
-void fill_zero(f32* p, int from, int to) {
-  if (to > from) __builtin_memset(p + from, 0, (unsigned long)(to - from) * sizeof(f32));
-}
 
 /*
  * Zero-padding (and cropping) of an NHWC tensor: out[n, y, x, :] = in[n, y - top, x - left, :] where that lies inside
  * in ([b, h, w, c]), else 0; out: [b, hp, wp, c]. Range: output rows b*hp.
  */
 EXPORT(pad_nhwc)
-void pad_nhwc(const f32* in, f32* out, int h, int w, int c, int hp, int wp, int top, int left, int row0, int row1) {
+void pad_nhwc(const f32* in, f32* out, int h, int w, int c, int hp, int wp, int top, int left, int row0, int row1, int part) {
+  (void)part;
   const int x0 = left > 0 ? left : 0;                       /* first output column with data */
   const int x1 = w + left < wp ? w + left : wp;             /* one past the last */
   for (int r = row0; r < row1; r++) {
