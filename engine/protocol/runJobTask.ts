@@ -1,0 +1,14 @@
+/** runJob: start or resume the search job in a folder (engine/search/searchJob.ts), relaying its events. */
+import { runJob } from '../search/searchJob.js';
+import { lockJob } from './jobLock.js';
+import type { TaskHandler } from './taskContext.js';
+
+export const runJobTask: TaskHandler<'runJob'> = async (task, ctx) => {
+  const unlock = await lockJob(task.jobDir);
+  try {
+    const summary = await runJob(task.jobDir, { onEvent: (e) => ctx.emit(e), signal: ctx.signal });
+    return { summary: { ...summary } };
+  } finally {
+    unlock();
+  }
+};
