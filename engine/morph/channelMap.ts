@@ -138,8 +138,13 @@ export function propagateChannels(state: ModelState, fromId: string, c: number, 
   const counts = copyCounts(g, c);
   const scale = (j: number) => (g[j] >= 0 ? 1 / counts[g[j]] : 0);
   for (const cid of consumersOf(graph).get(fromId) ?? []) {
-    if (visited.has(cid)) continue;
     const layer: Layer = layerOf(graph, cid);
+    if (visited.has(cid)) {
+      // An add reached again gets the same mapping on every input (consistent); a concat reached through two of its
+      // inputs would need both parts remapped at once, which this walk does not do.
+      if (layer.type === 'concat') throw new MorphError(`The change of channels reaches the concat "${cid}" through two of its inputs.`);
+      continue;
+    }
     const w = state.weights.get(cid);
     switch (layer.type) {
       case 'batchNorm': {

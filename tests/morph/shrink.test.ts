@@ -22,6 +22,7 @@ import {
   type ModelState,
   type MorphResult,
 } from '../../engine/morph/index.js';
+import { initialWeights } from '../../engine/hardware/measuredModel.js';
 import { GraphModel } from '../../engine/train/graphModel.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { branchyImageNet, randomImageGraph } from '../helpers/randomGraphs.js';
@@ -182,5 +183,27 @@ describe('shrinking operators', () => {
     }
     expect(applied).toBeGreaterThan(50);
     expect([...ops].sort()).toEqual(['narrow', 'remove-input', 'remove-layer', 'sepconv']);
+  });
+
+  it('long random chains of growing and shrinking operators always give valid graphs whose weights fit', () => {
+    let steps = 0;
+    for (let seed = 0; seed < 250; seed++) {
+      const r = makeRandom(seed);
+      const seedGraph = smallCnn([12, 12, 1], 4);
+      let state: ModelState = { graph: seedGraph, weights: initialWeights(seedGraph) };
+      for (let k = 0; k < 25; k++) {
+        let next: MorphResult;
+        try {
+          next = r.next() < 0.6 ? randomShrink(state, r) : randomMorph(state, r);
+        } catch (e) {
+          expect(e).toBeInstanceOf(MorphError);
+          continue;
+        }
+        checkState(next);
+        steps++;
+        state = next;
+      }
+    }
+    expect(steps).toBeGreaterThan(3000);
   });
 });
