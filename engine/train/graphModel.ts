@@ -11,7 +11,7 @@ import { validateGraph } from '../graph/validate.js';
 import { weightSpecs, type WeightSpec } from '../graph/weightSpecs.js';
 import { initialValue } from './initializers.js';
 import { makeRandom } from './seededRandom.js';
-import { batchNormInference, batchNormTraining, globalAveragePool } from './trainingOps.js';
+import { batchNormInference, batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from './trainingOps.js';
 
 export interface LayerWeights {
   name: string;
@@ -60,6 +60,8 @@ export class GraphModel {
   readonly shapes: Map<string, Shape>;
   readonly specs: Map<string, WeightSpec[]>;
   private readonly vars = new Map<string, tf.Variable[]>();
+  /** Batch-norm layers whose only consumer is a ReLU activation (its id): fused with it in training where supported. */
+  private readonly reluAfterBatchNorm = new Map<string, string>();
   private disposed = false;
 
   private constructor(graph: Graph) {
@@ -67,6 +69,15 @@ export class GraphModel {
     this.shapes = validateGraph(graph);
     this.order = topologicalOrder(graph);
     this.specs = new Map(this.order.map((l) => [l.id, weightSpecs(l, l.inputs.map((i) => this.shapes.get(i)!))]));
+    const consumers = new Map<string, Layer[]>();
+    for (const l of this.order) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l]);
+    for (const l of this.order) {
+      const next = consumers.get(l.id) ?? [];
+      const only = next[0];
+      if (l.type === 'batchNorm' && l.id !== graph.output && next.length === 1 && only.type === 'activation' && only.params.fn === 'relu' && only.inputs.length === 1) {
+        this.reluAfterBatchNorm.set(l.id, only.id);
+      }
+    }
   }
 
   /** A model with fresh Keras-default weights drawn from `seed`. */
@@ -161,11 +172,20 @@ export class GraphModel {
     const values = new Map<string, tf.Tensor>();
     const feed = inputs instanceof tf.Tensor ? { [this.inputIds[0]]: inputs } : inputs;
     let dropoutIndex = 0;
+    // ReLU layers already applied by the batch-norm kernel before them.
+    const applied = new Set<string>();
+    const fuse = opts.training && this.reluAfterBatchNorm.size > 0 && hasFusedBatchNorm();
     for (const layer of this.order) {
       const ins = layer.inputs.map((id) => values.get(id)!);
       const isOutput = layer.id === this.graph.output;
       let y: tf.Tensor;
-      if (layer.type === 'input') {
+      const relu = fuse && layer.type === 'batchNorm' ? this.reluAfterBatchNorm.get(layer.id) : undefined;
+      if (relu !== undefined) {
+        y = this.batchNormTrain(layer as Extract<Layer, { type: 'batchNorm' }>, ins[0], true);
+        applied.add(relu);
+      } else if (applied.has(layer.id)) {
+        y = ins[0];
+      } else if (layer.type === 'input') {
         const t = feed[layer.id];
         if (!t) throw new Error(`No tensor given for input layer "${layer.id}"`);
         y = t;
@@ -224,18 +244,9 @@ export class GraphModel {
         return act(y, p.activation);
       }
       case 'batchNorm': {
+        if (training) return this.batchNormTrain(layer, x, false);
         const [gamma, beta, movingMean, movingVar] = w as tf.Variable[];
-        const { epsilon, momentum } = layer.params;
-        if (training) {
-          const { y, mean, variance } = batchNormTraining(x, gamma, beta, epsilon);
-          tf.tidy(() => {
-            movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
-            movingVar.assign(tf.add(tf.mul(movingVar, momentum), tf.mul(variance, 1 - momentum)));
-          });
-          tf.dispose([mean, variance]);
-          return y;
-        }
-        return batchNormInference(x, gamma, beta, movingMean, movingVar, epsilon);
+        return batchNormInference(x, gamma, beta, movingMean, movingVar, layer.params.epsilon);
       }
       case 'activation':
         return skipSoftmax && layer.params.fn === 'softmax' ? x : applyActivation(x, layer.params.fn, layer.params.alpha);
@@ -269,6 +280,19 @@ export class GraphModel {
       case 'dropout':
         return x;
     }
+  }
+
+  /** Batch norm in training (batch statistics), updating the moving averages; `relu` fuses the ReLU after it. */
+  private batchNormTrain(layer: Extract<Layer, { type: 'batchNorm' }>, x: tf.Tensor, relu: boolean): tf.Tensor {
+    const [gamma, beta, movingMean, movingVar] = this.vars.get(layer.id) as tf.Variable[];
+    const { epsilon, momentum } = layer.params;
+    const { y, mean, variance } = relu ? fusedBatchNormTraining(x, gamma, beta, epsilon, true) : batchNormTraining(x, gamma, beta, epsilon);
+    tf.tidy(() => {
+      movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
+      movingVar.assign(tf.add(tf.mul(movingVar, momentum), tf.mul(variance, 1 - momentum)));
+    });
+    tf.dispose([mean, variance]);
+    return y;
   }
 
   /** Predictions (probabilities when the network ends in softmax) for a batch, in inference mode. */

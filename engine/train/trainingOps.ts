@@ -4,6 +4,8 @@
  * Every reduction over the batch and spatial axes is one XNNPACK average pooling.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from '../backend/wasmKernels/batchNorm.js';
+import { simdKernels } from '../backend/wasmKernels/simdKernels.js';
 
 /**
  * Mean over the rows of a [n, c] matrix → [1, c], as one average pooling over a [1, 1, n, c] image: XNNPACK pools
@@ -50,6 +52,7 @@ export function batchNormTraining(
   beta: tf.Tensor,
   epsilon: number,
 ): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (hasFusedBatchNorm()) return fusedBatchNormTraining(x, gamma, beta, epsilon, false);
   const c = x.shape[x.shape.length - 1];
   const n = x.size / c;
   let mean!: tf.Tensor1D;
@@ -76,6 +79,45 @@ export function batchNormTraining(
         const cCoef = tf.neg(tf.mul(a, meanDy));
         const dx = tf.reshape(tf.add(channelAffine(dy2, a), channelAffine(xcs, bCoef, cCoef)), dy.shape);
         return [dx, tf.reshape(tf.mul(tf.mul(meanDyXc, rr), n), gamma.shape), tf.reshape(tf.mul(meanDy, n), beta.shape)];
+      },
+    };
+  };
+  const op = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  const y = op(x, gamma, beta);
+  return { y, mean, variance };
+}
+
+/** Whether the active backend runs batch normalisation (and BN + ReLU) in training as NetSprout's fused kernels. */
+export function hasFusedBatchNorm(): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels(tf.backend()) !== null;
+}
+
+/**
+ * Batch normalisation in training, optionally followed by ReLU, as two fused kernels (forward, and the closed-form
+ * gradient of batchNormTraining above with the ReLU mask folded in): two passes over x and one over y forward, two
+ * over dy, x and y backward, where the separate ops took a dozen. Needs hasFusedBatchNorm().
+ */
+export function fusedBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  let mean!: tf.Tensor1D;
+  let variance!: tf.Tensor1D;
+  const forward = (xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mu, v, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xIn, gamma: g, beta: b }, { epsilon, relu }) as tf.Tensor[];
+    // The caller may dispose mean and variance once it has used them; the gradient keeps its own reference to mu.
+    mean = tf.keep(tf.clone(mu)) as tf.Tensor1D;
+    variance = tf.keep(v) as tf.Tensor1D;
+    save([xIn, y, mu, invStd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ys, ms, inv, gs] = saved;
+        const [dx, dg, db] = tf.engine().runKernel(BATCH_NORM_GRAD, { dy, x: xs, y: ys, mean: ms, invStd: inv, gamma: gs }, { relu }) as tf.Tensor[];
+        return [dx, tf.reshape(dg, gamma.shape), tf.reshape(db, beta.shape)];
       },
     };
   };

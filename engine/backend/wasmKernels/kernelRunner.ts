@@ -103,6 +103,15 @@ export class KernelRunner {
     return keep;
   }
 
+  /** Hands the tensors in `keep` to the caller and frees every other intermediate. */
+  finishAll(keep: TensorInfo[]): TensorInfo[] {
+    for (const t of this.intermediates) {
+      if (!keep.includes(t)) this.backend.disposeData(t.dataId);
+    }
+    this.intermediates.length = 0;
+    return keep;
+  }
+
   /** Frees every intermediate (but `except`), e.g. after a failure. */
   disposeAll(except?: TensorInfo): void {
     for (const t of this.intermediates) {

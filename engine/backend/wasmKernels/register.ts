@@ -20,6 +20,7 @@ import {
   depthwiseFilterGradient,
   depthwiseInputGradient,
 } from './convGradients.js';
+import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from './batchNorm.js';
 import { KernelRunner } from './kernelRunner.js';
 import { maxPoolGrad } from './maxPoolGrad.js';
 import { unsortedSegmentSum } from './unsortedSegmentSum.js';
@@ -79,6 +80,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
         return maxPoolGrad(backend as KernelBackend, dy, input, info);
       },
     },
+    ...batchNormKernels(backendName),
   ];
 }
 
@@ -90,6 +92,8 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
   'MaxPoolGrad',
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_GRAD,
 ] as const;
 
 let registered = false;

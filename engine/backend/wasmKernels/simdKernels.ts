@@ -14,6 +14,10 @@ export interface SimdKernelExports {
     sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, part: number,
   ): void;
   sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number, part: number): void;
+  channel_sums(x: number, mean: number, parts: number, c: number, centered: number, r0: number, r1: number, part: number): void;
+  bn_apply(x: number, mean: number, scale: number, shift: number, y: number, c: number, relu: number, r0: number, r1: number, part: number): void;
+  bn_grad_sums(dy: number, x: number, y: number, mean: number, parts: number, c: number, relu: number, r0: number, r1: number, part: number): void;
+  bn_grad_apply(dy: number, x: number, y: number, mean: number, coef: number, dx: number, c: number, relu: number, r0: number, r1: number, part: number): void;
   pad_nhwc(x: number, out: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, row0: number, row1: number, part: number): void;
 }
 

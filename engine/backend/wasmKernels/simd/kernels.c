@@ -209,3 +209,146 @@ void pad_nhwc(const f32* in, f32* out, int h, int w, int c, int hp, int wp, int 
     if (x1 < wp) __builtin_memset(o + x1 * c, 0, (unsigned long)((wp - x1) * c) * sizeof(f32));
   }
 }
+
+/*
+ * Batch normalisation over the rows of x [rows, c] (all axes but the channels), in training: per-channel sums, the
+ * normalisation (optionally followed by ReLU) and its gradient. Channels go in blocks of 16 (4 vectors), then 4,
+ * then one at a time.
+ */
+
+/* Sum over rows [r0, r1) of x (CENTERED: of (x - mean)^2) for channels [k, k + 4*NV). */
+INLINE void channel_sum_block(const f32* x, const f32* mean, f32* out, int c, int k, const int NV, const int CENTERED, int r0, int r1) {
+  v128_t acc[4], m[4];
+  for (int v = 0; v < NV; v++) {
+    acc[v] = wasm_f32x4_splat(0.0f);
+    m[v] = CENTERED ? wasm_v128_load(mean + k + 4 * v) : wasm_f32x4_splat(0.0f);
+  }
+  for (int r = r0; r < r1; r++) {
+    const f32* row = x + r * c + k;
+    for (int v = 0; v < NV; v++) {
+      v128_t t = wasm_v128_load(row + 4 * v);
+      if (CENTERED) {
+        t = wasm_f32x4_sub(t, m[v]);
+        t = wasm_f32x4_mul(t, t);
+      }
+      acc[v] = wasm_f32x4_add(acc[v], t);
+    }
+  }
+  for (int v = 0; v < NV; v++) wasm_v128_store(out + k + 4 * v, acc[v]);
+}
+
+INLINE void channel_sum_all(const f32* x, const f32* mean, f32* out, int c, const int CENTERED, int r0, int r1) {
+  int k = 0;
+  for (; k + 16 <= c; k += 16) channel_sum_block(x, mean, out, c, k, 4, CENTERED, r0, r1);
+  for (; k + 4 <= c; k += 4) channel_sum_block(x, mean, out, c, k, 1, CENTERED, r0, r1);
+  for (; k < c; k++) {
+    f32 a = 0.0f;
+    const f32 mk = CENTERED ? mean[k] : 0.0f;
+    for (int r = r0; r < r1; r++) {
+      const f32 t = x[r * c + k] - mk;
+      a += CENTERED ? t * t : t;
+    }
+    out[k] = a;
+  }
+}
+
+/* Part `part` of the per-channel sums of x (centered != 0: of (x - mean)^2) over rows [r0, r1): parts + part*c. */
+EXPORT(channel_sums)
+void channel_sums(const f32* x, const f32* mean, f32* parts, int c, int centered, int r0, int r1, int part) {
+  if (centered) channel_sum_all(x, mean, parts + part * c, c, 1, r0, r1);
+  else channel_sum_all(x, mean, parts + part * c, c, 0, r0, r1);
+}
+
+/* y = (x - mean)*scale + shift per channel, then max(y, 0) where relu != 0. Range: rows [r0, r1). */
+EXPORT(bn_apply)
+void bn_apply(const f32* x, const f32* mean, const f32* scale, const f32* shift, f32* y, int c, int relu, int r0, int r1, int part) {
+  (void)part;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int r = r0; r < r1; r++) {
+    const f32* xr = x + r * c;
+    f32* yr = y + r * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + k), wasm_v128_load(mean + k)), wasm_v128_load(scale + k)), wasm_v128_load(shift + k));
+      if (relu) t = wasm_f32x4_pmax(t, zero);
+      wasm_v128_store(yr + k, t);
+    }
+    for (; k < c; k++) {
+      f32 t = (xr[k] - mean[k]) * scale[k] + shift[k];
+      if (relu && t < 0.0f) t = 0.0f;
+      yr[k] = t;
+    }
+  }
+}
+
+/* dz = dy, or dy where y > 0 (else 0) after a ReLU. */
+INLINE v128_t masked(v128_t g, const f32* y, int relu) {
+  return relu ? wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y), wasm_f32x4_splat(0.0f))) : g;
+}
+
+INLINE void bn_grad_sum_block(const f32* dy, const f32* x, const f32* y, const f32* mean, f32* out, int c, int k, const int NV, int relu, int r0, int r1) {
+  v128_t sg[4], sgx[4], m[4];
+  for (int v = 0; v < NV; v++) {
+    sg[v] = wasm_f32x4_splat(0.0f);
+    sgx[v] = wasm_f32x4_splat(0.0f);
+    m[v] = wasm_v128_load(mean + k + 4 * v);
+  }
+  for (int r = r0; r < r1; r++) {
+    const int at = r * c + k;
+    for (int v = 0; v < NV; v++) {
+      const v128_t g = masked(wasm_v128_load(dy + at + 4 * v), y + at + 4 * v, relu);
+      sg[v] = wasm_f32x4_add(sg[v], g);
+      sgx[v] = wasm_f32x4_add(sgx[v], wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + at + 4 * v), m[v])));
+    }
+  }
+  for (int v = 0; v < NV; v++) {
+    wasm_v128_store(out + k + 4 * v, sg[v]);
+    wasm_v128_store(out + c + k + 4 * v, sgx[v]);
+  }
+}
+
+/*
+ * Part `part` of the sums the batch-norm gradient needs, over rows [r0, r1): parts + part*2c holds sum dz, then
+ * sum dz*(x - mean), per channel; dz is dy, masked by y > 0 where relu != 0 (y the ReLU's output).
+ */
+EXPORT(bn_grad_sums)
+void bn_grad_sums(const f32* dy, const f32* x, const f32* y, const f32* mean, f32* parts, int c, int relu, int r0, int r1, int part) {
+  f32* out = parts + part * 2 * c;
+  int k = 0;
+  for (; k + 16 <= c; k += 16) bn_grad_sum_block(dy, x, y, mean, out, c, k, 4, relu, r0, r1);
+  for (; k + 4 <= c; k += 4) bn_grad_sum_block(dy, x, y, mean, out, c, k, 1, relu, r0, r1);
+  for (; k < c; k++) {
+    f32 sg = 0.0f, sgx = 0.0f;
+    for (int r = r0; r < r1; r++) {
+      const int at = r * c + k;
+      const f32 g = relu && !(y[at] > 0.0f) ? 0.0f : dy[at];
+      sg += g;
+      sgx += g * (x[at] - mean[k]);
+    }
+    out[k] = sg;
+    out[c + k] = sgx;
+  }
+}
+
+/* dx = a*dz + b*(x - mean) + cc per channel (coef: a, b, cc, each [c]). Range: rows [r0, r1). */
+EXPORT(bn_grad_apply)
+void bn_grad_apply(const f32* dy, const f32* x, const f32* y, const f32* mean, const f32* coef, f32* dx, int c, int relu, int r0, int r1, int part) {
+  (void)part;
+  const f32* a = coef;
+  const f32* b = coef + c;
+  const f32* cc = coef + 2 * c;
+  for (int r = r0; r < r1; r++) {
+    const int at = r * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      const v128_t g = masked(wasm_v128_load(dy + at + k), y + at + k, relu);
+      const v128_t xc = wasm_f32x4_sub(wasm_v128_load(x + at + k), wasm_v128_load(mean + k));
+      const v128_t t = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + k), g), wasm_f32x4_mul(wasm_v128_load(b + k), xc)), wasm_v128_load(cc + k));
+      wasm_v128_store(dx + at + k, t);
+    }
+    for (; k < c; k++) {
+      const f32 g = relu && !(y[at + k] > 0.0f) ? 0.0f : dy[at + k];
+      dx[at + k] = a[k] * g + b[k] * (x[at + k] - mean[k]) + cc[k];
+    }
+  }
+}

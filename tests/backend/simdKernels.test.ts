@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, useBackend } from '../../engine/backend/ladder.js';
+import { simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
+import { makeRandom } from '../../engine/train/seededRandom.js';
+import { batchNormTraining, fusedBatchNormTraining, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
+
+const rand = makeRandom(99);
+const randn = (n: number, scale = 1, shift = 0): Float32Array => Float32Array.from({ length: n }, () => shift + scale * rand.normal());
+const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+
+function expectClose(actual: Float32Array, expected: Float32Array, label: string) {
+  expect(actual.length).toBe(expected.length);
+  let maxAbs = 0;
+  for (const v of expected) maxAbs = Math.max(maxAbs, Math.abs(v));
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]) / Math.max(1, maxAbs);
+    if (!(err <= 1e-4)) throw new Error(`${label}, element ${i}: ${actual[i]} vs ${expected[i]} (relative error ${err})`);
+  }
+}
+
+/** y, mean, variance and the gradients of Σ y·w by x, γ and β, on the active backend. */
+function batchNormRun(fused: boolean, relu: boolean, x: Float32Array, shape: number[], gamma: Float32Array, beta: Float32Array, w: Float32Array) {
+  const c = shape[shape.length - 1];
+  return tf.tidy(() => {
+    const [xt, gt, bt, wt] = [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta), tf.tensor(w, shape)];
+    let stats: Float32Array[] = [];
+    const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => {
+      const out = fused ? fusedBatchNormTraining(xi, gi, bi, 1e-3, relu) : batchNormTraining(xi, gi, bi, 1e-3);
+      stats = [out.mean.dataSync() as Float32Array, out.variance.dataSync() as Float32Array];
+      tf.dispose([out.mean, out.variance]);
+      const y = relu && !fused ? tf.relu(out.y) : out.y;
+      return tf.sum(tf.mul(y, wt)) as tf.Scalar;
+    };
+    const y = tf.tidy(() => {
+      const out = fused ? fusedBatchNormTraining(xt, gt, bt, 1e-3, relu) : batchNormTraining(xt, gt, bt, 1e-3);
+      tf.dispose([out.mean, out.variance]);
+      return relu && !fused ? tf.relu(out.y) : out.y;
+    });
+    const [dx, dg, db] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([xt, gt, bt]);
+    expect(dg.shape).toEqual([c]);
+    return { y: y.dataSync() as Float32Array, mean: stats[0], variance: stats[1], dx: dx.dataSync() as Float32Array, dg: dg.dataSync() as Float32Array, db: db.dataSync() as Float32Array };
+  });
+}
+
+describe("NetSprout's SIMD kernels on the wasm backend", () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('are loaded over the backend heap, and run on as many threads as the backend', async () => {
+    await useBackend('wasm');
+    expect(simdKernels(tf.backend())).not.toBeNull();
+    expect(hasFusedBatchNorm()).toBe(true);
+    expect(simdThreads(tf.backend())).toBeGreaterThanOrEqual(1);
+  });
+
+  // Channel counts cover the 16-wide blocks, the 4-wide ones and the scalar tail; shapes of rank 2 and 4.
+  for (const shape of [[9, 7], [3, 4, 5, 20], [2, 5, 3, 33], [40, 16], [1, 2, 2, 3]]) {
+    for (const relu of [false, true]) {
+      it(`batch norm in training${relu ? ' with ReLU' : ''}, shape ${shape}: values, statistics and gradients match the cpu backend`, async () => {
+        const c = shape[shape.length - 1];
+        const x = randn(size(shape), 2, 0.5);
+        const gamma = randn(c, 0.5, 1);
+        const beta = randn(c, 0.5);
+        const w = randn(size(shape));
+        await useBackend('cpu');
+        const ref = batchNormRun(false, relu, x, shape, gamma, beta, w);
+        await useBackend('wasm');
+        const got = batchNormRun(true, relu, x, shape, gamma, beta, w);
+        for (const k of ['y', 'mean', 'variance', 'dx', 'dg', 'db'] as const) expectClose(got[k], ref[k], k);
+      });
+    }
+  }
+
+  it('MaxPoolGrad 2×2 (channels not a multiple of 4, ties) matches the cpu backend', async () => {
+    const shape = [3, 6, 8, 6];
+    // Few distinct values, so windows hold ties: the gradient goes to the first maximum.
+    const x = Float32Array.from({ length: size(shape) }, () => Math.floor(rand.next() * 3));
+    const dy = randn(3 * 3 * 4 * 6);
+    const run = async (backend: 'wasm' | 'cpu') => {
+      await useBackend(backend);
+      return tf.tidy(() => {
+        const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+        const y = tf.maxPool(xt, 2, 2, 'valid');
+        const out = tf.engine().runKernel('MaxPoolGrad', { dy: tf.tensor(dy, y.shape), input: xt, output: y }, { filterSize: 2, strides: 2, pad: 'valid' }) as tf.Tensor;
+        return out.dataSync() as Float32Array;
+      });
+    };
+    const ref = await run('cpu');
+    expectClose(await run('wasm'), ref, 'dx');
+  });
+
+  it('Conv2DBackpropFilter gives the same bits on every call (sums per fixed chunk, whichever thread runs it)', async () => {
+    await useBackend('wasm');
+    const xs = [32, 9, 9, 12];
+    const ds = [32, 9, 9, 24];
+    const x = tf.tensor4d(randn(size(xs)), xs as [number, number, number, number]);
+    const dy = tf.tensor4d(randn(size(ds)), ds as [number, number, number, number]);
+    const once = () => tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 24] }) as tf.Tensor).dataSync() as Float32Array);
+    const first = once();
+    for (let i = 0; i < 5; i++) expect(Buffer.from(once().buffer).equals(Buffer.from(first.buffer))).toBe(true);
+    tf.dispose([x, dy]);
+  });
+
+  it('leak no backend memory', async () => {
+    await useBackend('wasm');
+    const shape = [4, 5, 5, 12];
+    const x = randn(size(shape));
+    const g = randn(12, 0.2, 1);
+    const before = tf.memory().numBytes;
+    for (let i = 0; i < 3; i++) batchNormRun(true, true, x, shape, g, g, x);
+    expect(tf.memory().numBytes).toBe(before);
+  });
+});
