@@ -29,7 +29,8 @@ export async function dispatch(api: Omit<AppApi, 'onEvent'>, method: string, arg
   if (!Array.isArray(args)) {
     return { ok: false, status: 400, error: { code: 'API_BAD_ARGUMENTS', message: `${method} takes its arguments as a JSON array.`, hint: 'Send the arguments in an array, e.g. [] for none.', files: [] } };
   }
-  const parsed = AppApiArgs[method].safeParse(args);
+  // JSON has no `undefined`: an argument left out in the middle arrives as null (predictFiles(job, undefined, files)).
+  const parsed = AppApiArgs[method].safeParse(args.map((a) => (a === null ? undefined : a)));
   if (!parsed.success) {
     return { ok: false, status: 400, error: { code: 'API_BAD_ARGUMENTS', message: `${method} was called with wrong arguments: ${describeIssues(parsed.error, 'the arguments')}.`, hint: 'Check the argument at the position named (0 is the first) against main/common/appApi.ts.', files: [] } };
   }

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readProfile } from '../../engine/latency/deviceProfile.js';
 import type { BackendsResult } from '../../engine/protocol/messages.js';
 import type { TargetDevice } from '../common/appApi.js';
 import type { DeviceProfileRecord } from './projectStore.js';
@@ -36,6 +35,8 @@ export function profileTarget(p: DeviceProfileRecord): TargetDevice {
 
 /** Checks a device profile and keeps a copy of it in the data folder (importing the same file twice keeps one). */
 export async function importDeviceProfile(file: string, profilesDir: string): Promise<DeviceProfileRecord> {
+  // The profile reader brings the latency predictors with it: loaded when a profile is imported, not at start-up.
+  const { readProfile } = await import('../../engine/latency/deviceProfile.js');
   const loaded = await readProfile(file);
   const p = loaded.profile;
   const id = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
