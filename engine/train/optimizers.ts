@@ -4,6 +4,8 @@
  * decay (AdamW). Slots are created lazily per variable.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { SGD_STEP } from '../backend/wasmKernels/sgdStep.js';
+import { simdKernels } from '../backend/wasmKernels/simdKernels.js';
 
 export interface Optimizer {
   /** Applies one update; `grads` maps variable name to gradient. Disposes nothing it was given. */
@@ -21,10 +23,25 @@ export function sgd(opts: SgdOptions): Optimizer {
   const velocity = new Map<tf.Variable, tf.Variable>();
   return {
     apply(vars, grads, lr, decayed) {
+      // On WASM, one fused kernel per variable (the same arithmetic in the same order, so the same bits).
+      const fused = tf.getBackend() === 'wasm' && simdKernels(tf.backend()) !== null;
       tf.tidy(() => {
         for (const v of vars) {
           let g = grads[v.name];
           if (!g) continue;
+          if (fused && v.dtype === 'float32') {
+            let vel = velocity.get(v);
+            if (!vel) {
+              vel = tf.variable(tf.zerosLike(v), false);
+              velocity.set(v, vel);
+            }
+            const weightDecay = opts.weightDecay > 0 && decayed.has(v) ? opts.weightDecay : 0;
+            const attrs = { lr, momentum: opts.momentum, weightDecay, nesterov: opts.nesterov };
+            const [next, nextVel] = tf.engine().runKernel(SGD_STEP, { v, velocity: vel, g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+            vel.assign(nextVel);
+            v.assign(next);
+            continue;
+          }
           if (opts.weightDecay > 0 && decayed.has(v)) g = tf.add(g, tf.mul(v, opts.weightDecay));
           let vel = velocity.get(v);
           if (!vel) {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from '../backend/wasmKernels/batchNorm.js';
+import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD } from '../backend/wasmKernels/globalAvgPool.js';
 import { simdKernels } from '../backend/wasmKernels/simdKernels.js';
 
 /**
@@ -133,8 +134,19 @@ export function batchNormInference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tens
   return channelAffine(x, scale, shift);
 }
 
-/** Mean over the spatial axes of [b, ..., c] → [b, c], as a batched product with a constant vector. */
+/**
+ * Mean over the spatial axes of [b, ..., c] → [b, c]: NetSprout's SIMD kernels where the backend has them (hasFused
+ * BatchNorm), else a batched product with a constant vector.
+ */
 export function globalAveragePool(x: tf.Tensor): tf.Tensor2D {
+  if (hasFusedBatchNorm()) {
+    const shape = x.shape;
+    const op = tf.customGrad(((xIn: tf.Tensor) => ({
+      value: tf.engine().runKernel(GLOBAL_AVG_POOL, { x: xIn }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor) => tf.engine().runKernel(GLOBAL_AVG_POOL_GRAD, { dy }, { shape }) as tf.Tensor,
+    })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor2D;
+    return op(x);
+  }
   const b = x.shape[0];
   const c = x.shape[x.shape.length - 1];
   const s = x.size / (b * c);

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, useBackend } from '../../engine/backend/ladder.js';
 import { simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
-import { batchNormTraining, fusedBatchNormTraining, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
+import { sgd } from '../../engine/train/optimizers.js';
+import { batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
 
 const rand = makeRandom(99);
 const randn = (n: number, scale = 1, shift = 0): Float32Array => Float32Array.from({ length: n }, () => shift + scale * rand.normal());
@@ -101,6 +102,74 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     const first = once();
     for (let i = 0; i < 5; i++) expect(Buffer.from(once().buffer).equals(Buffer.from(first.buffer))).toBe(true);
     tf.dispose([x, dy]);
+  });
+
+  it('GatherV2 along axis 0 copies rows (float32, int32, bool), refuses indices out of range, and falls back on other axes', async () => {
+    const x = randn(7 * 3 * 5);
+    const ids = new Int32Array([6, 0, 0, 3, 5, 2]);
+    const run = async (backend: 'wasm' | 'cpu') => {
+      await useBackend(backend);
+      return tf.tidy(() => {
+        const xt = tf.tensor3d(x, [7, 3, 5]);
+        const it = tf.tensor2d(ids, [2, 3], 'int32');
+        const rows = tf.gather(xt, it, 0);
+        const ints = tf.gather(tf.cast(tf.mul(xt, 10), 'int32'), it, 0);
+        const bools = tf.gather(tf.greater(xt, 0), it, 0);
+        const cols = tf.gather(xt, tf.tensor1d([4, 1], 'int32'), 2);
+        expect(rows.shape).toEqual([2, 3, 3, 5]);
+        return [rows, ints, bools, cols].map((t) => Float32Array.from(t.dataSync()));
+      });
+    };
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    ref.forEach((r, i) => expectClose(got[i], r, `gather ${i}`));
+    expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([1, 3], 'int32'), 0).dataSync())).toThrow(/index 3/);
+  });
+
+  it('global average pooling (rank 3 and 4, channels not a multiple of 4) and its gradient match the cpu backend', async () => {
+    for (const shape of [[3, 5, 6, 7], [4, 9, 12], [2, 1, 1, 5]]) {
+      const x = randn(size(shape));
+      const w = randn(shape[0] * shape[shape.length - 1]);
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const xt = tf.tensor(x, shape);
+          const wt = tf.tensor2d(w, [shape[0], shape[shape.length - 1]]);
+          const f = (xi: tf.Tensor) => tf.sum(tf.mul(globalAveragePool(xi), wt)) as tf.Scalar;
+          return [globalAveragePool(xt).dataSync() as Float32Array, tf.grad(f)(xt).dataSync() as Float32Array];
+        });
+      };
+      const [y, dx] = await run('cpu');
+      const [gy, gdx] = await run('wasm');
+      expectClose(gy, y, `pool ${shape}`);
+      expectClose(gdx, dx, `gradient ${shape}`);
+    }
+  });
+
+  it('the fused SGD step (Nesterov momentum, weight decay on some variables) follows the op-by-op update of the cpu backend', async () => {
+    const shapes = [[3, 3, 2, 5], [7], [6, 4]];
+    const init = shapes.map((s) => randn(size(s)));
+    const grads = [0, 1, 2].map(() => shapes.map((s) => randn(size(s))));
+    const run = async (backend: 'wasm' | 'cpu', nesterov: boolean) => {
+      await useBackend(backend);
+      const vars = shapes.map((s, i) => tf.variable(tf.tensor(init[i], s), true, `sgd-test-${backend}-${nesterov}-${i}`));
+      const opt = sgd({ momentum: 0.9, nesterov, weightDecay: 5e-4 });
+      for (const step of grads) {
+        const g: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => (g[v.name] = tf.tensor(step[i], shapes[i])));
+        opt.apply(vars, g, 0.05, new Set([vars[0], vars[2]]));
+        tf.dispose(Object.values(g));
+      }
+      const out = vars.map((v) => v.dataSync() as Float32Array);
+      opt.dispose();
+      vars.forEach((v) => v.dispose());
+      return out;
+    };
+    for (const nesterov of [true, false]) {
+      const ref = await run('cpu', nesterov);
+      const got = await run('wasm', nesterov);
+      ref.forEach((r, i) => expectClose(got[i], r, `variable ${i}`));
+    }
   });
 
   it('leak no backend memory', async () => {

@@ -1,7 +1,9 @@
 /**
- * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, computed with kernels the backend
- * already runs with XNNPACK (nothing round-trips through the JS backend), and faster replacements for two it has:
- * Conv2DBackpropInput (as a forward convolution, about 10× faster) and MaxPoolGrad (one pass over the heap).
+ * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, computed with NetSprout's SIMD
+ * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
+ * backend); faster replacements for some it has: Conv2DBackpropInput (as a forward convolution, about 10× faster),
+ * MaxPoolGrad, Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
+ * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step), used by engine/train.
  */
 import {
   backend_util,
@@ -21,7 +23,10 @@ import {
   depthwiseInputGradient,
 } from './convGradients.js';
 import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from './batchNorm.js';
+import { gatherKernel, identityKernel } from './dataKernels.js';
+import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD, globalAvgPoolKernels } from './globalAvgPool.js';
 import { KernelRunner } from './kernelRunner.js';
+import { SGD_STEP, sgdStepKernel } from './sgdStep.js';
 import { maxPoolGrad } from './maxPoolGrad.js';
 import { unsortedSegmentSum } from './unsortedSegmentSum.js';
 
@@ -81,6 +86,10 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
       },
     },
     ...batchNormKernels(backendName),
+    ...globalAvgPoolKernels(backendName),
+    sgdStepKernel(backendName),
+    identityKernel(backendName, getKernel('Identity', backendName)),
+    gatherKernel(backendName, getKernel('GatherV2', backendName)),
   ];
 }
 
@@ -94,6 +103,11 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   BATCH_NORM_TRAIN,
   BATCH_NORM_GRAD,
+  GLOBAL_AVG_POOL,
+  GLOBAL_AVG_POOL_GRAD,
+  SGD_STEP,
+  'Identity',
+  'GatherV2',
 ] as const;
 
 let registered = false;

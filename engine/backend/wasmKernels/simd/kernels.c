@@ -352,3 +352,77 @@ void bn_grad_apply(const f32* dy, const f32* x, const f32* y, const f32* mean, c
     }
   }
 }
+
+/* Rows of x picked by indices: out[i] = x[indices[i]], each row rowBytes long. Range: output rows [i0, i1). */
+EXPORT(gather_rows)
+void gather_rows(const unsigned char* x, const int* indices, unsigned char* out, int rowBytes, int i0, int i1, int part) {
+  (void)part;
+  for (int i = i0; i < i1; i++)
+    __builtin_memcpy(out + (unsigned long)i * rowBytes, x + (unsigned long)indices[i] * rowBytes, (unsigned long)rowBytes);
+}
+
+/* Global average pooling: y[n, k] = mean over s of x[n, s, k] (x: [b, s, c]). Range: images [n0, n1). */
+EXPORT(global_avg_pool)
+void global_avg_pool(const f32* x, f32* y, int s, int c, int n0, int n1, int part) {
+  (void)part;
+  const f32 inv = 1.0f / (f32)s;
+  for (int n = n0; n < n1; n++) {
+    const f32* xn = x + n * s * c;
+    f32* yn = y + n * c;
+    int k = 0;
+    for (; k + 4 <= c; k += 4) {
+      v128_t a = wasm_f32x4_splat(0.0f);
+      for (int i = 0; i < s; i++) a = wasm_f32x4_add(a, wasm_v128_load(xn + i * c + k));
+      wasm_v128_store(yn + k, wasm_f32x4_mul(a, wasm_f32x4_splat(inv)));
+    }
+    for (; k < c; k++) {
+      f32 a = 0.0f;
+      for (int i = 0; i < s; i++) a += xn[i * c + k];
+      yn[k] = a * inv;
+    }
+  }
+}
+
+/* Its gradient: dx[n, i, k] = dy[n, k] / s. Range: images [n0, n1). */
+EXPORT(global_avg_pool_grad)
+void global_avg_pool_grad(const f32* dy, f32* dx, int s, int c, int n0, int n1, int part) {
+  (void)part;
+  const f32 inv = 1.0f / (f32)s;
+  for (int n = n0; n < n1; n++) {
+    const f32* g = dy + n * c;
+    f32* d = dx + n * s * c;
+    for (int i = 0; i < s; i++) {
+      int k = 0;
+      for (; k + 4 <= c; k += 4) wasm_v128_store(d + i * c + k, wasm_f32x4_mul(wasm_v128_load(g + k), wasm_f32x4_splat(inv)));
+      for (; k < c; k++) d[i * c + k] = g[k] * inv;
+    }
+  }
+}
+
+/*
+ * One step of SGD with momentum and L2 weight decay, for the elements [i0, i1) of a variable:
+ *   g' = g + wd*v,  vel' = momentum*vel + g',  v' = v - lr*(nesterov ? g' + momentum*vel' : vel')
+ * (the same order of operations as the tf ops it replaces).
+ */
+EXPORT(sgd_step)
+void sgd_step(const f32* v, const f32* vel, const f32* g, f32* vOut, f32* velOut, f32 lr, f32 momentum, f32 wd, int nesterov, int i0, int i1) {
+  const v128_t vlr = wasm_f32x4_splat(lr), vm = wasm_f32x4_splat(momentum), vwd = wasm_f32x4_splat(wd);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const v128_t x = wasm_v128_load(v + i);
+    v128_t gg = wasm_v128_load(g + i);
+    if (wd != 0.0f) gg = wasm_f32x4_add(gg, wasm_f32x4_mul(x, vwd));
+    const v128_t nv = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(vel + i), vm), gg);
+    const v128_t step = nesterov ? wasm_f32x4_add(gg, wasm_f32x4_mul(nv, vm)) : nv;
+    wasm_v128_store(velOut + i, nv);
+    wasm_v128_store(vOut + i, wasm_f32x4_sub(x, wasm_f32x4_mul(step, vlr)));
+  }
+  for (; i < i1; i++) {
+    f32 gg = g[i];
+    if (wd != 0.0f) gg = gg + v[i] * wd;
+    const f32 nv = vel[i] * momentum + gg;
+    const f32 step = nesterov ? gg + nv * momentum : nv;
+    velOut[i] = nv;
+    vOut[i] = v[i] - step * lr;
+  }
+}
