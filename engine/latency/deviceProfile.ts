@@ -74,6 +74,8 @@ export interface ProfileOptions {
   samples: number;
   /** Time for the whole profile; measuring stops early enough to fit within it. */
   seconds: number;
+  /** Go on measuring past the time until this many architectures are measured (a profile made on demand must not fail on a busy machine). */
+  minSamples?: number;
   batchSize?: number;
   threads?: number;
   backend?: string;
@@ -168,7 +170,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const seen = new Set<string>();
   const measureUntil = opts.seconds * 0.75;
   let misses = 0;
-  while (samples.length < opts.samples && elapsed() < measureUntil && misses < 200) {
+  while (samples.length < opts.samples && (elapsed() < measureUntil || samples.length < (opts.minSamples ?? 0)) && misses < 200) {
     const arch = sampleArchitecture(rng, space);
     if (seen.has(arch.hash)) {
       misses++;

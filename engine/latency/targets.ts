@@ -136,6 +136,9 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
     backend: info.backend,
     samples: 2000,
     seconds: opts.profileSeconds,
+    minSamples: 12,
+    // Batch 1 only: what the predictors learn and the limits are about (twice the architectures in the time).
+    protocol: { batchSizes: [1] },
     seed: opts.seed ?? 0,
     searchSpace: space,
     onProgress: opts.onProgress,

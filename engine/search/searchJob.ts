@@ -34,9 +34,17 @@ import { costsOf, frontHypervolume, limitViolation, nonDominated, objectiveSpace
 import { RandomSearch } from './randomSearch.js';
 import { fitSeedToLimits } from './seedFitting.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
+import { prepareJobTapas } from '../tapas/jobTapas.js';
+import { chooseStrategy, type ConcreteStrategy } from './autoStrategy.js';
+import { Eas } from './eas/eas.js';
+import { Hyperband } from './hyperband.js';
+import { NCEvolve } from './ncEvolve.js';
+import { portfolioPlanParams } from './portfolioPlan.js';
+import { PruneReplace } from './pruneReplace/pruneReplace.js';
+import type { TrainingSettings } from './strategyServices.js';
 
 export const ENGINE_VERSION = '0.1.0';
-export const STRATEGIES = ['hill', 'bayes', 'random', 'pareto', 'nsga2'] as const;
+export const STRATEGIES = ['hill', 'bayes', 'random', 'pareto', 'nsga2', 'ncevolve', 'eas', 'hyperband', 'prune-replace', 'auto'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export interface JobSpec {
@@ -131,8 +139,12 @@ async function readSpec(jobDir: string): Promise<JobSpec> {
   return JSON.parse(await readFile(file, 'utf8')) as JobSpec;
 }
 
-function makeStrategy(name: StrategyName, plan: Plan, objectives: ObjectiveSpace): SearchStrategy {
+function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveSpace): SearchStrategy {
   const p = plan.params;
+  if (name === 'ncevolve') return new NCEvolve({ epochSeed: p.epochSeed, epochChild: p.ncEpochChild ?? p.epochNeigh });
+  if (name === 'eas') return new Eas({ epochSeed: p.epochSeed, epochChild: p.easEpochChild ?? p.epochNeigh, batch: p.easBatch ?? 3, widerSteps: p.easWider ?? 1, deeperSteps: p.easDeeper ?? 2, stageSize: p.easStage ?? 12 });
+  if (name === 'hyperband') return new Hyperband({ R: p.hbR ?? 3, eta: p.hbEta ?? 3 });
+  if (name === 'prune-replace') return new PruneReplace({ iterations: p.prIterations ?? 2, iterationSeconds: p.prIterationSeconds ?? 10, derivedEpochs: p.prDerivedEpochs ?? 1 });
   if (name === 'pareto') return new Lemonade({ epochSeed: p.epochSeed, epochChild: p.epochNeigh, accepted: p.nNeigh, generated: 3 * p.nNeigh, objectives: objectives.names });
   if (name === 'nsga2') return new Nsga2({ epochSeed: p.epochSeed, epochChild: p.epochNeigh, populationSize: p.nNeigh, objectives: objectives.names });
   if (name === 'bayes') return new BayesOpt({ epochNeigh: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh - 1 });
@@ -214,6 +226,34 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       journal.append({ type: 'throughput', secPerSamplePerMac, backend: backend.chosen, elapsedSeconds: elapsed() });
     }
     const epochSeconds = (g: Graph) => trainCount * secPerSamplePerMac * (graphMetrics(g).macs + 1e5);
+    const prepared = data;
+    // TAPAS: the dataset's difficulty and the accuracy predictor, fitted on experiments of similar difficulty.
+    const tapas = await prepareJobTapas({
+      jobDir,
+      kind: data.kind,
+      inputShape: data.inputShape,
+      classes: data.classes.length,
+      vocabularySize: data.vocabularySize,
+      train: data.train,
+      validation: data.validation,
+      seed: spec.seed,
+      events,
+      journal: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
+      log,
+      probeSeconds: Math.min(30, 0.04 * spec.budgetSeconds),
+    });
+    // --strategy auto: chosen once and journalled (a resumed job keeps it), its reasons in the log.
+    let strategyName = spec.strategy as ConcreteStrategy;
+    if (spec.strategy === 'auto') {
+      const chosen = events.find((e) => e.type === 'strategy-choice');
+      if (chosen) strategyName = chosen.strategy as ConcreteStrategy;
+      else {
+        const pick = chooseStrategy({ kind: data.kind, trainCount, classes: data.classes.length, dcn: tapas.dcn, searchSeconds: spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), seedEpochSeconds: epochSeconds(seedGraph), targetDevice: !!spec.targetDevice });
+        strategyName = pick.strategy;
+        journal.append({ type: 'strategy-choice', strategy: pick.strategy, reasons: pick.reasons, elapsedSeconds: elapsed() });
+        log(`Strategy auto → ${pick.strategy}: ${pick.reasons.join('; ')}.`);
+      }
+    }
     // The plan, made once and kept in the journal so that a resumed job replays the same search.
     let plan = events.find((e) => e.type === 'plan')?.plan as Plan | undefined;
     if (!plan) {
@@ -225,15 +265,15 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
       // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
       const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
-      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed }, objectives: objectiveSpace(costs(seedGraph), limits) };
+      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed, ...portfolioPlanParams(searchSeconds, seedEpoch) }, objectives: objectiveSpace(costs(seedGraph), limits) };
       journal.append({ type: 'plan', plan, elapsedSeconds: elapsed() });
       if (fitted.steps.length) log(`The seed network breaks the limits; it was shrunk first (${fitted.steps.map((r) => r.op).join(', ')}).`);
-      log(`Plan: ${spec.strategy} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
+      log(`Plan: ${strategyName} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
     const memoryLimit = plan.memoryLimitBytes;
     const space = plan.objectives ?? objectiveSpace(costs(seedGraph), limits);
-    const strategy = makeStrategy(spec.strategy, plan, space);
+    const strategy = makeStrategy(strategyName, plan, space);
     const checkpointDir = (id: string) => path.join(jobDir, 'candidates', id);
     const hasCheckpoint = (id: string) => existsSync(path.join(checkpointDir(id), 'weights.json'));
     // The graph of every proposal seen, so that a replayed generation can be rebuilt when a parent's checkpoint is gone.
@@ -255,7 +295,30 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       fits: (g) => limitViolation(costs(g), limits) === null && trainingBytes(g, plan!.batchSize) <= memoryLimit,
       costs,
       objectives: space,
+      services: {
+        jobSeed: spec.seed,
+        stateDir: path.join(jobDir, 'strategy'),
+        dataKind: data.kind,
+        completed: (id) => completed.get(id),
+        predictAccuracy: tapas.predict,
+        record: (e) => journal.append({ type: 'strategy', strategy: strategyName, ...e, elapsedSeconds: elapsed() }),
+        log,
+        // For a strategy that trains a network of its own (Prune and Replace's super-network).
+        workbench: {
+          train: prepared.train,
+          validation: prepared.validation,
+          inputShape: prepared.inputShape,
+          numClasses: prepared.classes.length,
+          batchSize: plan.batchSize,
+          memoryLimitBytes: memoryLimit,
+          deadline: t0 + searchEnd * 1000,
+          signal: opts.signal,
+          onProgress: (pr) => progress('search', pr, 'super-network'),
+        },
+      },
     };
+    // Training hyper-parameters of the candidates that have their own (Hyperband++), for the final training too.
+    const trainingOf = new Map<string, TrainingSettings>();
     emit({ type: 'phase', phase: 'search', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
     let lastHeartbeat = elapsed();
     const heartbeat = () => {
@@ -281,6 +344,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const results: CandidateResult[] = [];
       for (const p of generation) {
         proposedGraphs.set(p.id, p.state.graph);
+        if (p.training) trainingOf.set(p.id, p.training);
         const known = completed.get(p.id);
         if (known) {
           results.push(known);
@@ -294,7 +358,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         }
         const metrics = graphMetrics(p.state.graph);
         const c = costs(p.state.graph);
-        const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs, epochs: p.epochs };
+        const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs, epochs: p.epochs, ...(p.training && { training: p.training }), ...(p.predictedAccuracy !== undefined && { predictedAccuracy: Number(p.predictedAccuracy.toFixed(4)) }) };
         const violation = limitViolation(c, limits);
         let result: CandidateResult;
         if (violation) {
@@ -310,9 +374,11 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
             const tr = await train(model, data.train, {
               epochs: p.epochs,
               batchSize: plan.batchSize,
-              optimizer: 'sgd',
-              lrStart: 0.05,
-              lrEnd: 0,
+              optimizer: p.training?.optimizer ?? 'sgd',
+              lrStart: p.training?.lrStart ?? 0.05,
+              lrEnd: p.training?.lrEnd ?? 0,
+              ...(p.training?.momentum !== undefined && { momentum: p.training.momentum }),
+              ...(p.training?.weightDecay !== undefined && { weightDecay: p.training.weightDecay }),
               seed: spec.seed,
               deadline: t0 + searchEnd * 1000,
               signal: opts.signal,
@@ -324,6 +390,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
             const accuracy = (await evaluate(model, data.validation)).accuracy;
             await saveCheckpoint(path.join(jobDir, 'candidates', p.id), model.graph, model.allWeights(), data.spec);
             result = { ...base, accuracyInherited, accuracy, seconds: (performance.now() - ts) / 1000, status: 'trained' };
+            // Every trained network goes into the experiment database (the architecture, not the weights or the data).
+            tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: p.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy, strategy: strategyName });
           } catch (e) {
             if (e instanceof NetSproutError && e.code === 'JOB_CANCELLED') throw e;
             const message = (e as Error).message ?? String(e);
@@ -366,7 +434,6 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         measured: verifiedBefore.measured === true,
         extraMeasured: [],
         quick: [],
-        unmeasured: [],
       };
     } else {
       const predicted = nonDominated(kept, space.names).map(asFrontCandidate);
@@ -383,7 +450,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
                 deadline: performance.now() + (Math.max(0, spec.budgetSeconds - elapsed()) / 3) * 1000,
               }),
             )
-          : { members: predicted.map((m) => ({ ...m, latencyMs: null })), dropped: [], measured: false, extraMeasured: [], quick: [], unmeasured: [] };
+          : { members: predicted.map((m) => ({ ...m, latencyMs: null })), dropped: [], measured: false, extraMeasured: [], quick: [] };
       const event = { ...frontEvent(generationNumber + 1, verification.members, space, true), dropped: verification.dropped, measured: verification.measured };
       journal.append({ ...event, elapsedSeconds: elapsed() });
       emit({ ...event, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
@@ -393,7 +460,6 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
             (verification.dropped.length ? ` (dropped: ${verification.dropped.map((d) => `${d.id}, ${d.reason}`).join('; ')})` : '') +
             (verification.extraMeasured.length ? `; no model of the predicted front met the limit, so ${verification.extraMeasured.length} other candidate(s) were measured` : '') +
             (verification.quick.length ? `; for lack of time ${verification.quick.length} measured with a shortened protocol` : '') +
-            (verification.unmeasured.length ? `; ${verification.unmeasured.length} not measured (${verification.unmeasured.join(', ')}: latency predicted only)` : '') +
             '.',
         );
       }
@@ -433,14 +499,17 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const evalCount = data.validation.y.length + (data.test?.y.length ?? 0);
     const reserve = 0.5 + (evalCount * epochSeconds(best.graph)) / Math.max(1, trainCount) / 3;
     const finalSeconds = Math.max(0, spec.budgetSeconds - elapsed() - reserve);
-    await train(model, data.train, {
+    const finalTraining = trainingOf.get(bestId);
+    const finalRun = await train(model, data.train, {
       epochs: 100000,
       fitToDeadline: true,
       deadline: performance.now() + finalSeconds * 1000,
       batchSize: plan.batchSize,
-      optimizer: 'sgd',
-      lrStart: 0.05,
-      lrEnd: 0,
+      optimizer: finalTraining?.optimizer ?? 'sgd',
+      lrStart: finalTraining?.lrStart ?? 0.05,
+      lrEnd: finalTraining?.lrEnd ?? 0,
+      ...(finalTraining?.momentum !== undefined && { momentum: finalTraining.momentum }),
+      ...(finalTraining?.weightDecay !== undefined && { weightDecay: finalTraining.weightDecay }),
       seed: spec.seed,
       signal: opts.signal,
       onProgress: (pr) => progress('final', pr),
@@ -451,6 +520,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       throw new NetSproutError('JOB_CANCELLED', 'The search was stopped during the final training.', 'Resume it with `netsprout resume`.', [jobDir]);
     }
     const valAccuracy = (await evaluate(model, data.validation)).accuracy;
+    tapas.record({ graph: model.graph, epochs: Math.max(1, finalRun.epochs.length), parentAccuracy: bestAccuracy, training: finalTraining, accuracy: valAccuracy, strategy: strategyName, final: true });
     // The test split is used once, here, after every choice has been made.
     const testAccuracy = data.test ? (await evaluate(model, data.test)).accuracy : null;
     await saveCheckpoint(path.join(jobDir, 'final'), model.graph, model.allWeights(), data.spec);
