@@ -9,7 +9,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // Tests never touch the user's cache of decoded images.
-    env: { NETSPROUT_CACHE_DIR: path.join(os.tmpdir(), `netsprout-test-cache-${process.pid}`) },
+    // ... nor the user's experiment database (TAPAS): test jobs record into a fresh one.
+    env: { NETSPROUT_CACHE_DIR: path.join(os.tmpdir(), `netsprout-test-cache-${process.pid}`), NETSPROUT_EXPERIMENTS_DIR: path.join(os.tmpdir(), `netsprout-test-experiments-${process.pid}`) },
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
   },
 });

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
 import { exportCommand, predictCommand } from './exportCommand.js';
+import { experimentsCommand } from './experimentsCommand.js';
 import { inspectCommand } from './inspectCommand.js';
 import { latencyCommand } from './latencyCommand.js';
 import { profileCommand } from './profileCommand.js';
@@ -63,7 +64,7 @@ program
   .description('Grow a network for a dataset within a time budget; without --data, on the bundled sample.')
   .option('--data <path>', 'the dataset (any kind `inspect` reads); default: the bundled Fashion-MNIST sample')
   .requiredOption('--budget <budget>', 'try (10 min), low (2 h), medium (5 h), high (16 h), or a duration such as 15m')
-  .option('--strategy <name>', 'hill (hill climbing with morphisms, NASH), bayes (Bayesian optimisation over morphisms, Auto-Keras), random, pareto (LEMONADE-style evolution of the accuracy/latency/size front) or nsga2 (NSGA-II over morphisms)', 'hill')
+  .option('--strategy <name>', 'hill (hill climbing with morphisms, NASH), bayes (Bayesian optimisation over morphisms, Auto-Keras), random, pareto (LEMONADE-style evolution of the accuracy/latency/size front) nsga2 (NSGA-II over morphisms), ncevolve (neuro-cell evolution, NeuNetS), eas (RL meta-controller over Net2Net transformations), hyperband (Hyperband++ over architectures and training hyper-parameters), prune-replace (super-network Prune and Replace) or auto (chosen from the data, its difficulty, the budget and the target; the reasons in the job log)', 'hill')
   .option('--seed <n>', 'random seed', '0')
   .option('--out <folder>', 'the job folder to create', 'netsprout-job')
   .option('--kind <kind>', 'override the detected kind of data')
@@ -74,6 +75,14 @@ program
   .option('--max-size-mb <mb>', 'hard limit: the size of the weights in MB (float32, 10^6 bytes)')
   .option('--json', 'one JSON event per line; the last line is the summary')
   .action((opts) => run(() => searchCommand(opts)));
+
+program
+  .command('experiments')
+  .description('Show the experiment database that the accuracy predictor (TAPAS) learns from: its folder, size and contents; --clear empties it.')
+  .option('--clear', 'delete every experiment recorded on this machine (the shipped starter experiments stay)')
+  .option('--evaluate', 'also score the accuracy predictor on each job it was not fitted on (Spearman rank correlation)')
+  .option('--json', 'print one JSON object')
+  .action((opts) => run(() => experimentsCommand(opts)));
 
 program
   .command('resume <jobFolder>')

@@ -83,7 +83,7 @@ function positive(value: string | undefined, option: string, example: string, in
 export async function searchCommand(opts: SearchCommandOptions): Promise<number> {
   const budgetSeconds = parseBudget(opts.budget);
   const strategy = (opts.strategy ?? 'hill') as StrategyName;
-  if (!STRATEGIES.includes(strategy)) throw new NetSproutError('CLI_BAD_OPTION', `--strategy must be one of ${STRATEGIES.join(', ')}, got "${opts.strategy}".`, 'Use --strategy hill, bayes, random, pareto or nsga2.');
+  if (!STRATEGIES.includes(strategy)) throw new NetSproutError('CLI_BAD_OPTION', `--strategy must be one of ${STRATEGIES.join(', ')}, got "${opts.strategy}".`, `Use --strategy ${STRATEGIES.join(', ')} (auto picks one for the data and budget).`);
   const maxLatencyMs = positive(opts.maxLatencyMs, 'max-latency-ms', '2');
   const maxSizeMb = positive(opts.maxSizeMb, 'max-size-mb', '0.5');
   const maxParams = positive(opts.maxParams, 'max-params', '50000', true);

@@ -118,11 +118,11 @@ describe('the super-network', () => {
     expect(r.steps).toBe(6);
     expect(maxAbsDiff(stem, state.stem[0])).toBeGreaterThan(0);
     expect(maxAbsDiff(Float32Array.from(before), Float32Array.from(state.pools[0].map((e) => e.alpha)))).toBeGreaterThan(0);
-    expect(fittingBatchSize(state, 1e12)).toBe(128);
+    expect(fittingBatchSize(state, 1e12)).toBe(64);
     expect(fittingBatchSize(state, 1)).toBe(16);
     const mid = fittingBatchSize(state, 40e6);
     expect(mid).toBeGreaterThanOrEqual(16);
-    expect(mid).toBeLessThanOrEqual(128);
+    expect(mid).toBeLessThanOrEqual(64);
     data.x.dispose();
   });
 });

@@ -56,7 +56,8 @@ export function replaceInPool(pool: PoolEntry[], history: string[], count: numbe
     if (!convs.length) break;
     const max = Math.max(...convs.map((e) => e.alpha));
     const parent = convs[drawWeighted(convs.map((e) => Math.exp(e.alpha - max)), rng)];
-    const options = rng.shuffle([...TRANSFORMATIONS]);
+    const options = [...TRANSFORMATIONS];
+    rng.shuffle(options);
     const children = options.map((t) => ({ t, r: transformOp(parent.op, t, limits) })).filter((c) => c.r && !out.some((e) => opKey(e.op) === opKey(c.r!.op)));
     const pick = children.find((c) => !history.includes(opKey(c.r!.op))) ?? children[0];
     if (!pick) continue;

@@ -277,7 +277,7 @@ export function superWeightCount(state: SuperState): number {
  * The largest batch b_min + n·b_mult ≤ b_max whose training memory (activations and their gradients, four copies
  * of the weights) stays below 95% of the limit (thesis §4.3.4, from the memory model instead of measurements).
  */
-export function fittingBatchSize(state: SuperState, memoryLimitBytes: number, bMin = 16, bMult = 8, bMax = 128): number {
+export function fittingBatchSize(state: SuperState, memoryLimitBytes: number, bMin = 16, bMult = 8, bMax = 64): number {
   const perSample = 2 * 4 * superActivationElements(state);
   const fixed = 4 * 4 * superWeightCount(state);
   let b = bMin;

@@ -1,0 +1,54 @@
+/**
+ * npm run build:starter-experiments [-- --budget 75s] [-- --runs fashion:hill:0,sample:random:1,...] [-- --append]
+ *
+ * Builds the starter experiment database shipped in assets/tapas/starter-experiments.jsonl: short search jobs on
+ * public data — Fashion-MNIST (Debian's dataset-fashion-mnist, a 6,000-image subset) and the bundled sample — with
+ * several strategies and seeds, each recording every network it trains (architecture encoding, dataset difficulty,
+ * epochs, accuracy; no data). Then prints how well the accuracy predictor ranks the networks of each job when
+ * fitted on the others (leave one job out). Each run takes its budget; run it in parts with --runs and --append.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseBudget } from '../engine/search/budget.js';
+import { createJob, runJob, type StrategyName } from '../engine/search/searchJob.js';
+import { leaveOneJobOut } from '../engine/tapas/accuracyPredictor.js';
+import { readExperiments, STARTER_EXPERIMENTS, type ExperimentRecord } from '../engine/tapas/experimentDb.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const budget = parseBudget(opt('--budget', '75s'));
+const DATASETS: Record<string, { data: string; limit?: number }> = {
+  fashion: { data: '/usr/share/datasets/fashion-mnist', limit: 6000 },
+  sample: { data: path.resolve('assets/sample/fashion-mnist') },
+};
+const runs = opt('--runs', 'fashion:hill:0,fashion:random:1,fashion:hyperband:2,fashion:ncevolve:3,sample:hill:4,sample:random:5,sample:eas:6,sample:hyperband:7')
+  .split(',')
+  .map((r) => {
+    const [dataset, strategy, seed] = r.split(':');
+    return { dataset, strategy: strategy as StrategyName, seed: Number(seed) };
+  });
+
+const previous: ExperimentRecord[] = args.includes('--append') && existsSync(STARTER_EXPERIMENTS) ? readFileSync(STARTER_EXPERIMENTS, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
+const collected: ExperimentRecord[] = [...previous];
+for (const run of runs) {
+  const d = DATASETS[run.dataset];
+  if (!d || !existsSync(d.data)) {
+    process.stdout.write(`skipping ${run.dataset}: ${d ? `${d.data} is missing (Fashion-MNIST: install Debian's dataset-fashion-mnist)` : 'unknown dataset'}\n`);
+    continue;
+  }
+  // Each run records into its own fresh database, so that only its experiments are collected (and no job sees another's).
+  const lde = mkdtempSync(path.join(os.tmpdir(), 'netsprout-starter-lde-'));
+  process.env.NETSPROUT_EXPERIMENTS_DIR = lde;
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netsprout-starter-')), 'job');
+  await createJob(dir, { data: d.data, limit: d.limit, budgetSeconds: budget, seed: run.seed, strategy: run.strategy });
+  const s = await runJob(dir);
+  const records = readExperiments({ dir: lde, starter: false });
+  collected.push(...records);
+  process.stdout.write(`${run.dataset} ${run.strategy} seed ${run.seed}: ${records.length} networks, best test accuracy ${((s.testAccuracy ?? 0) * 100).toFixed(1)}%\n`);
+}
+writeFileSync(STARTER_EXPERIMENTS, collected.map((r) => JSON.stringify(r)).join('\n') + (collected.length ? '\n' : ''));
+const { jobs, meanSpearman } = leaveOneJobOut(collected);
+process.stdout.write(`${collected.length} experiments from ${new Set(collected.map((r) => r.job)).size} jobs written to ${STARTER_EXPERIMENTS}\n`);
+for (const j of jobs) process.stdout.write(`  held-out job ${j.job} (${j.experiments} networks): Spearman ${j.spearman.toFixed(3)}\n`);
+process.stdout.write(`  mean Spearman on held-out jobs: ${meanSpearman.toFixed(3)}\n`);

@@ -1,0 +1,52 @@
+/**
+ * `--strategy auto`: NeuNetS picks a synthesis algorithm per job (§4.1: "NeuNetS will select the best optimization
+ * strategy"); these are NetSprout's rules, in order, from what is known before the search starts — whether a
+ * target device is set, the kind of data, the budget in epochs of the seed network it affords, and the dataset's
+ * difficulty (TAPAS's DCN, the probe network's accuracy). The reasons go to the job's log.
+ *
+ * 1. A target device (latency limit or not) → pareto: only the multi-objective search keeps the accuracy–latency
+ *    front the target asks for.
+ * 2. Fewer than 15 seed epochs in the search budget → hill: too little for a population or a super-network;
+ *    hill climbing spends it on a few networks that keep their weights and grow.
+ * 3. Tables and text → hyperband: small networks whose accuracy hangs on the learning rate and regularisation as
+ *    much as on their shape (and few morphisms apply to them); Hyperband++ searches both and stops bad ones early.
+ * 4. Images, at least 150 seed epochs, hard data (DCN < 0.8) → prune-replace: the super-network compares many
+ *    candidate operations at the cost of one network, which pays off only with time for its iterations.
+ * 5. Images, at least 40 seed epochs, not easy (DCN < 0.95) → ncevolve: a population of cell networks, mutated
+ *    alike, explores more than one hill-climbing lineage.
+ * 6. Otherwise → hill.
+ * EAS and Bayesian optimisation are never picked: EAS's controller needs hundreds of networks to learn (the paper
+ * samples 450), and the Gaussian process of Bayesian optimisation costs more as the history grows.
+ */
+import type { DataKind } from '../data/detectKind.js';
+
+export const CONCRETE_STRATEGIES = ['hill', 'bayes', 'random', 'pareto', 'nsga2', 'ncevolve', 'eas', 'hyperband', 'prune-replace'] as const;
+export type ConcreteStrategy = (typeof CONCRETE_STRATEGIES)[number];
+
+/** The strategy the app uses unless the user picks one (the CLI keeps `hill`). */
+export const APP_DEFAULT_STRATEGY = 'auto';
+
+export interface AutoInputs {
+  kind: DataKind;
+  trainCount: number;
+  classes: number;
+  /** The dataset's difficulty number (probe accuracy, higher is easier), or null when unknown. */
+  dcn: number | null;
+  searchSeconds: number;
+  /** Seconds an epoch of the seed network takes here. */
+  seedEpochSeconds: number;
+  targetDevice: boolean;
+}
+
+export function chooseStrategy(i: AutoInputs): { strategy: ConcreteStrategy; reasons: string[] } {
+  const epochs = i.searchSeconds / Math.max(1e-6, i.seedEpochSeconds);
+  const budget = `the search budget affords about ${Math.round(epochs)} epochs of the seed network`;
+  const difficulty = i.dcn === null ? 'difficulty unknown' : `difficulty (probe accuracy) ${i.dcn.toFixed(2)}`;
+  if (i.targetDevice) return { strategy: 'pareto', reasons: ['a target device is set: the multi-objective search keeps the front of accuracy against latency and size'] };
+  if (epochs < 15) return { strategy: 'hill', reasons: [`${budget}, too few for a population or a super-network: hill climbing grows a few networks that keep their weights`] };
+  if (i.kind === 'table' || i.kind === 'text') return { strategy: 'hyperband', reasons: [`${i.kind} data: the accuracy of small networks depends on learning rate and regularisation as much as on shape; Hyperband++ searches both and stops poor configurations early`, budget] };
+  const dcn = i.dcn ?? 0.5;
+  if (epochs >= 150 && dcn < 0.8) return { strategy: 'prune-replace', reasons: [`${budget} and the data is hard (${difficulty}): a super-network ranks many candidate operations at the cost of one network`] };
+  if (epochs >= 40 && dcn < 0.95) return { strategy: 'ncevolve', reasons: [`${budget} (${difficulty}): a population of cell networks mutated alike explores more than one hill-climbing lineage`] };
+  return { strategy: 'hill', reasons: [`${budget} (${difficulty}): hill climbing with morphisms`] };
+}

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { makeRandom } from '../../engine/train/seededRandom.js';
+import { quadrantImages } from './syntheticData.js';
+
+export const BIN = path.resolve('bin/netsprout.mjs');
+
+/** n images of 12×12 pixels in 4 class folders (the quadrant of a bright square), as PNG files. */
+export async function quadrantFolder(n: number): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-portfolio-'));
+  const d = quadrantImages(n, 12, 5);
+  for (let k = 0; k < n; k++) {
+    const dir = path.join(root, `q${d.y[k]}`);
+    await mkdir(dir, { recursive: true });
+    const px = Buffer.from(Uint8Array.from(d.x.subarray(k * 144, (k + 1) * 144), (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60)))));
+    await sharp(px, { raw: { width: 12, height: 12, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, `${k}.png`));
+  }
+  return root;
+}
+
+/** A text CSV of two classes told apart by their words, with noise words. */
+export async function reviewsCsv(n: number): Promise<string> {
+  const rng = makeRandom(3);
+  const good = ['lovely', 'wonderful', 'great', 'superb', 'happy', 'fine'];
+  const bad = ['awful', 'terrible', 'poor', 'sad', 'broken', 'dull'];
+  const filler = ['the', 'day', 'was', 'and', 'it', 'food', 'room', 'staff', 'very', 'quite'];
+  const rows = ['text,label'];
+  for (let i = 0; i < n; i++) {
+    const label = i % 2;
+    const words = Array.from({ length: 12 }, () => (rng.next() < 0.3 ? (label ? good : bad)[rng.int(6)] : filler[rng.int(filler.length)]));
+    rows.push(`"${words.join(' ')}",${label ? 'good' : 'bad'}`);
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-portfolio-text-'));
+  const f = path.join(dir, 'reviews.csv');
+  await writeFile(f, rows.join('\n'));
+  return f;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}

@@ -1,0 +1,54 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chooseStrategy, type AutoInputs } from '../../engine/search/autoStrategy.js';
+import { readJournal } from '../../engine/search/journal.js';
+import { portfolioPlanParams } from '../../engine/search/portfolioPlan.js';
+import { reviewsCsv, runCli } from '../helpers/jobData.js';
+
+const base: AutoInputs = { kind: 'images', trainCount: 50000, classes: 10, dcn: 0.85, searchSeconds: 600, seedEpochSeconds: 10, targetDevice: false };
+
+describe('--strategy auto', () => {
+  it('picks by the documented rules, in order', () => {
+    expect(chooseStrategy({ ...base, targetDevice: true }).strategy).toBe('pareto');
+    expect(chooseStrategy({ ...base, seedEpochSeconds: 50 }).strategy).toBe('hill');
+    expect(chooseStrategy({ ...base, kind: 'text' }).strategy).toBe('hyperband');
+    expect(chooseStrategy({ ...base, kind: 'table' }).strategy).toBe('hyperband');
+    expect(chooseStrategy({ ...base, kind: 'table', seedEpochSeconds: 100 }).strategy).toBe('hill');
+    expect(chooseStrategy({ ...base, dcn: 0.7, searchSeconds: 3000 }).strategy).toBe('prune-replace');
+    expect(chooseStrategy({ ...base, dcn: 0.85, searchSeconds: 3000 }).strategy).toBe('ncevolve');
+    expect(chooseStrategy({ ...base, dcn: 0.85 }).strategy).toBe('ncevolve');
+    expect(chooseStrategy({ ...base, dcn: 0.97 }).strategy).toBe('hill');
+    expect(chooseStrategy({ ...base, searchSeconds: 300 }).strategy).toBe('hill');
+    const r = chooseStrategy({ ...base, kind: 'text' });
+    expect(r.reasons.join(' ')).toMatch(/text data/);
+    expect(r.reasons.join(' ')).toMatch(/60 epochs/);
+  });
+
+  it('sizes every portfolio strategy from the budget', () => {
+    const small = portfolioPlanParams(60, 10);
+    const large = portfolioPlanParams(7200, 10);
+    expect(small.hbR).toBe(1);
+    expect(large.hbR).toBe(27);
+    expect(large.prIterations).toBeGreaterThan(small.prIterations);
+    expect(large.ncEpochChild).toBeGreaterThan(small.ncEpochChild);
+    expect(large.easBatch).toBeGreaterThanOrEqual(small.easBatch);
+  });
+
+  it('chooses once, says why in the job log, and runs the choice (Hyperband++ on text, its hyper-parameters journalled)', async () => {
+    const data = await reviewsCsv(300);
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const r = await runCli(['search', '--data', data, '--budget', '16s', '--strategy', 'auto', '--out', out, '--json']);
+    expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+    const events = readJournal(path.join(out, 'journal.jsonl')).events;
+    const choice = events.find((e) => e.type === 'strategy-choice')!;
+    expect(choice.strategy).toBe('hyperband');
+    expect(events.some((e) => e.type === 'log' && String(e.message).startsWith('Strategy auto → hyperband: text data'))).toBe(true);
+    const candidates = events.filter((e) => e.type === 'candidate' && e.status === 'trained');
+    expect(candidates.length).toBeGreaterThan(1);
+    expect(candidates[0]).toMatchObject({ id: 'h0-0', training: { lrStart: expect.any(Number) } });
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last.elapsedSeconds).toBeLessThanOrEqual(16 * 1.02 + 0.5);
+  });
+});
