@@ -5,7 +5,7 @@
 import type { AppApi, AppEvent, AppInfo, ProjectSummary } from '../../../main/common/appApi';
 import { pickBinding, type Binding } from './api/appClient';
 import { toAppError, type AppCallError } from './api/appError';
-import type { ConnectionState } from './api/httpBinding';
+import { isAccessRefused, type ConnectionState } from './api/httpBinding';
 
 export const app = $state({
   connection: 'open' as ConnectionState,
@@ -16,7 +16,13 @@ export const app = $state({
   projectsError: null as AppCallError | null,
 });
 
-const binding: Binding = pickBinding((s) => (app.connection = s));
+const binding: Binding = pickBinding({
+  onConnection: (s) => (app.connection = s),
+  // A server started again hands out a new token: this page's one is refused from then on, whatever the screen.
+  onFailure: (e) => {
+    if (binding.kind === 'browser' && isAccessRefused(e.code)) app.fatal = e;
+  },
+});
 
 export const mode: Binding['kind'] = binding.kind;
 

@@ -4,7 +4,7 @@
  * with the clock ticking locally so the bar and the time left move smoothly between events.
  */
 import type { JobDetail, JobEventMessage, JobStatus } from '../../../main/common/appApi';
-import { api, onAppEvent } from './app.svelte';
+import { api, app, onAppEvent } from './app.svelte';
 import { toAppError, type AppCallError } from './api/appError';
 
 export interface LiveProgress {
@@ -92,7 +92,7 @@ export class LiveJob {
     const tick = setInterval(() => (this.now = Date.now()), 1000);
     // Events may be lost while the connection is down; a slow poll catches up.
     const poll = setInterval(() => {
-      if (this.active) this.scheduleRefresh(0);
+      if (this.active || app.connection !== 'open') this.scheduleRefresh(0);
     }, POLL_MS);
     this.stops.push(() => clearInterval(tick), () => clearInterval(poll), () => clearTimeout(this.refreshTimer));
     return () => this.stops.splice(0).forEach((s) => s());

@@ -4,7 +4,7 @@
  * HTTP+WebSocket with the token from the page's address in a browser. Components import `api` and see only AppApi; every failure arrives as an AppCallError.
  */
 import type { AppApi, AppEvent } from '../../../../main/common/appApi';
-import { toAppError } from './appError';
+import { toAppError, type AppCallError } from './appError';
 import { createHttpBinding, type ConnectionState } from './httpBinding';
 import { APP_API_METHODS } from './methods';
 
@@ -25,7 +25,7 @@ export type Binding =
   | { kind: 'browser'; api: AppApi; token: string | null };
 
 /** Wraps every call so that whatever fails is thrown as an AppCallError with the method's name. */
-function withAppErrors(raw: AppApi): AppApi {
+function withAppErrors(raw: AppApi, onFailure?: (e: AppCallError) => void): AppApi {
   const wrapped = Object.fromEntries(
     APP_API_METHODS.map((m) => [
       m,
@@ -33,7 +33,9 @@ function withAppErrors(raw: AppApi): AppApi {
         try {
           return await (raw[m] as (...a: unknown[]) => Promise<unknown>)(...args);
         } catch (e) {
-          throw toAppError(e, m);
+          const err = toAppError(e, m);
+          onFailure?.(err);
+          throw err;
         }
       },
     ]),
@@ -41,12 +43,18 @@ function withAppErrors(raw: AppApi): AppApi {
   return { ...wrapped, onEvent: (l: (e: AppEvent) => void) => raw.onEvent(l) };
 }
 
-export function pickBinding(onConnection?: (s: ConnectionState) => void): Binding {
+export interface BindingHooks {
+  onConnection?: (s: ConnectionState) => void;
+  /** Every failed call, e.g. to notice that the server no longer accepts this page's token. */
+  onFailure?: (e: AppCallError) => void;
+}
+
+export function pickBinding(hooks: BindingHooks = {}): Binding {
   const bridge = window.netsprout;
   if (bridge && typeof bridge.getAppInfo === 'function') {
     const pathForFile = typeof bridge.pathForFile === 'function' ? (f: File) => bridge.pathForFile!(f) : null;
-    return { kind: 'desktop', api: withAppErrors(bridge), pathForFile };
+    return { kind: 'desktop', api: withAppErrors(bridge, hooks.onFailure), pathForFile };
   }
   const token = new URLSearchParams(window.location.search).get('token');
-  return { kind: 'browser', api: withAppErrors(createHttpBinding({ token, onConnection })), token };
+  return { kind: 'browser', api: withAppErrors(createHttpBinding({ token, onConnection: hooks.onConnection }), hooks.onFailure), token };
 }
