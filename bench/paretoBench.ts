@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { prepareData, disposePrepared } from '../engine/data/prepareData.js';
+import { initBackend } from '../engine/backend/ladder.js';
+import { disposePrepared, prepareData } from '../engine/data/prepareData.js';
 import { presetGraph } from '../engine/graph/presets.js';
 import { measureLatency, openRuntime } from '../engine/hardware/latencyProtocol.js';
 import { describeMachine } from '../engine/hardware/machineProfile.js';
@@ -39,6 +40,7 @@ if (!existsSync(FASHION)) {
 }
 
 // The target's profile, made (or read from the cache) before the jobs, on the jobs' own search space.
+await initBackend();
 const data = await prepareData(FASHION, { seed: 0, limit: limitImages });
 const inputShape = data.inputShape;
 const classes = data.classes.length;

@@ -10,6 +10,7 @@ import type { PreparedData } from '../data/prepareData.js';
 import type { PreprocessSpec } from '../data/preprocessSpec.js';
 import { normaliseImages } from '../data/preprocessSpec.js';
 import { NetSproutError } from '../errors.js';
+import { defaultProtocol, measureOnnxBytes } from '../hardware/latencyProtocol.js';
 import type { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { readBatch } from '../train/trainer.js';
@@ -168,27 +169,15 @@ export interface LatencyMeasurement {
 }
 
 /**
- * Latency of one input at batch 1 in ONNX Runtime on this machine's CPU: warm-up runs first, then timed runs
- * that include reading the result back, the median and the 10th–90th percentile spread.
+ * Latency of one input at batch 1 in ONNX Runtime on this machine's CPU, with the protocol of the device profiles
+ * (engine/hardware/latencyProtocol.ts: fresh sessions after garbage collection, warm-up, timed runs that include
+ * reading the result back, the median of the sessions' medians, fixed threads), so the card's figure and the `cpu`
+ * target's profile measure alike. `maxSeconds` is kept for callers; the protocol bounds its own time.
  */
-export async function measureOnnxLatency(bytes: Uint8Array, sample: VerificationSample, threads: number, maxSeconds = 5): Promise<LatencyMeasurement> {
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  try {
-    const input = ortInput(sample, 1);
-    const warmupRuns = 10;
-    for (let i = 0; i < warmupRuns; i++) await runOnnx(session, input);
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < 200 && (times.length < 20 || performance.now() - start < maxSeconds * 1000)) {
-      const t = performance.now();
-      const out = await runOnnx(session, input);
-      if (out.length === 0) throw new Error('ONNX Runtime returned no output');
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    const q = (f: number) => times[Math.min(times.length - 1, Math.floor(f * times.length))];
-    return { runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''} (CPU)`.replace(' (', ' (').trim(), batchSize: 1, warmupRuns, runs: times.length, medianMs: q(0.5), p10Ms: q(0.1), p90Ms: q(0.9), threads };
-  } finally {
-    await session.release();
-  }
+export async function measureOnnxLatency(bytes: Uint8Array, sample: VerificationSample, threads: number, _maxSeconds = 5): Promise<LatencyMeasurement> {
+  const per = sample.raw.length / sample.count;
+  const input = { data: sample.raw.subarray(0, per), shape: [1, ...sample.rawShape.slice(1)] };
+  const m = await measureOnnxBytes(bytes, input, defaultProtocol({ batchSizes: [1], threads }));
+  const b = m.batches[0];
+  return { runtime: `${m.runtime.library} ${m.runtime.version} (CPU)`, batchSize: 1, warmupRuns: b.warmupRuns, runs: b.runs, medianMs: m.batch1Ms, p10Ms: b.p10Ms, p90Ms: b.p90Ms, threads };
 }

@@ -228,6 +228,49 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
   };
 }
 
+/**
+ * ONNX Runtime on the CPU for a model already written as ONNX (an exported model, whose input is raw data): the
+ * same session settings as the `onnx` runtime, fed with the given batch-1 input (repeated for larger batches).
+ * The model to measure that the protocol passes in is ignored: the bytes are the model.
+ */
+export async function onnxBytesRuntime(bytes: Uint8Array, input: { data: Float32Array | Int32Array; shape: number[] }, threads = 1): Promise<LatencyRuntime> {
+  const base = await onnxRuntime(threads);
+  const ort = await import('onnxruntime-node');
+  const settings = base.info.settings as Record<string, string | number>;
+  return {
+    info: base.info,
+    async prepare(_model, batch) {
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...(settings as object) });
+      const per = input.data.length / Math.max(1, input.shape[0]);
+      const one = input.data.subarray(0, per);
+      const data = input.data instanceof Int32Array ? new Int32Array(per * batch) : new Float32Array(per * batch);
+      for (let b = 0; b < batch; b++) data.set(one as never, b * per);
+      const shape = [batch, ...input.shape.slice(1)];
+      const feeds = { [session.inputNames[0]]: data instanceof Int32Array ? new ort.Tensor('int32', data, shape) : new ort.Tensor('float32', data, shape) };
+      const outName = session.outputNames[0];
+      let sink = 0;
+      return {
+        async run() {
+          const out = await session.run(feeds);
+          const d = out[outName].data as Float32Array;
+          sink += d[0] + d[d.length - 1];
+        },
+        async release() {
+          await session.release();
+          if (Number.isNaN(sink)) sink = 0;
+        },
+      };
+    },
+  };
+}
+
+/** Measures an ONNX model given as bytes (see onnxBytesRuntime) with the protocol, at its batch sizes. */
+export async function measureOnnxBytes(bytes: Uint8Array, input: { data: Float32Array | Int32Array; shape: number[] }, protocol: LatencyProtocol): Promise<LatencyMeasurement> {
+  const runtime = await onnxBytesRuntime(bytes, input, protocol.threads);
+  // The runtime carries its model; the graph handed to the protocol is never read.
+  return measureLatency(runtime, { graph: { layers: [], output: '' } as unknown as Graph }, protocol);
+}
+
 /** The runtime to measure in. ONNX Runtime runs on the CPU with `threads` intra-op threads (default 1). */
 export async function openRuntime(name: RuntimeName, opts: { threads?: number; backend?: string } = {}): Promise<LatencyRuntime> {
   return name === 'onnx' ? onnxRuntime(opts.threads ?? 1) : tfjsRuntime(opts.threads, opts.backend);

@@ -474,14 +474,22 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       log(`No trained model meets the latency limit of ${spec.maxLatencyMs} ms when measured; ${bestId}, the fastest measured, is trained to the end, but it does not meet the limit.`);
     }
     const bestAccuracy = completed.get(bestId)!.accuracy;
-    // Test accuracy of every front member (their search weights), once, after every choice has been made.
+    // Test accuracy of every front member (their search weights), once, after every choice has been made; the most
+    // accurate first, as long as the estimated time fits in 40% of the time left (the final training needs the rest).
     const frontTest = new Map<string, number | null>();
-    for (const m of onFront) {
-      if (!data.test) {
-        frontTest.set(m.id, null);
+    const testCount = data.test?.y.length ?? 0;
+    let testAllowance = 0.4 * Math.max(0, spec.budgetSeconds - elapsed());
+    const untested: string[] = [];
+    for (const m of [...onFront].sort((a, b) => b.accuracy - a.accuracy)) {
+      frontTest.set(m.id, null);
+      if (!data.test) continue;
+      const s = await ctx.loadState(m.id);
+      const estimate = (testCount * epochSeconds(s.graph)) / Math.max(1, trainCount) / 3;
+      if (estimate > testAllowance) {
+        untested.push(m.id);
         continue;
       }
-      const s = await ctx.loadState(m.id);
+      testAllowance -= estimate;
       const fm = GraphModel.withWeights(s.graph, s.weights, spec.seed);
       try {
         frontTest.set(m.id, (await evaluate(fm, data.test)).accuracy);
@@ -489,6 +497,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         fm.dispose();
       }
     }
+    if (untested.length) log(`Not enough time left to test ${untested.join(', ')} of the front on the test split (their test accuracy is left out).`);
     // Final training of the recommended model with the rest of the budget, a little kept back for testing and saving;
     // the other front members keep their search weights (each exportable with --candidate).
     emit({ type: 'phase', phase: 'final', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
