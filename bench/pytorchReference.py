@@ -1,7 +1,14 @@
 """PyTorch reference for `npm run bench:train`: the reference CNN (three Conv-BN-ReLU blocks with pooling, global
-average pooling, dense; the same architecture as NetSprout's `reference-cnn` preset) trained for one epoch on the
-same Fashion-MNIST images with the same batch size and optimiser, on the CPU with a fixed number of threads.
-Prints one JSON line: {"samplesPerSec", "seconds", "threads", "torch", "params", "loss"}."""
+average pooling, dense; the same architecture as NetSprout's `reference-cnn` preset) trained on the same
+Fashion-MNIST images with the same batch size and optimiser, on the CPU with a fixed number of threads.
+
+    python3 pytorchReference.py FOLDER COUNT BATCH THREADS          one epoch over COUNT images; prints one JSON line
+    python3 pytorchReference.py FOLDER COUNT BATCH THREADS --serve  keeps the model and answers, per line on stdin
+                                                                    "train START N", with one JSON line after training
+                                                                    on images START..START+N (of a fixed shuffle)
+
+Each JSON line: {"samplesPerSec", "seconds", "threads", "torch", "params", "loss"} ("ready" first in --serve mode).
+"""
 import gzip
 import json
 import sys
@@ -27,6 +34,7 @@ def block(cin, cout):
 
 def main():
     folder, count, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    serve = "--serve" in sys.argv[5:]
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     images = read_idx(f"{folder}/train-images-idx3-ubyte.gz")[:count].astype(np.float32) / 255.0
@@ -43,18 +51,30 @@ def main():
     loss_fn(model(x[:batch]), y[:batch]).backward()
     opt.zero_grad()
     order = torch.randperm(count)
-    start = time.perf_counter()
-    total_loss = 0.0
-    for i in range(0, count, batch):
-        idx = order[i:i + batch]
-        opt.zero_grad()
-        loss = loss_fn(model(x[idx]), y[idx])
-        loss.backward()
-        opt.step()
-        total_loss += loss.item() * len(idx)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"samplesPerSec": count / seconds, "seconds": seconds, "threads": threads,
-                      "torch": torch.__version__, "params": params, "loss": total_loss / count}))
+
+    def run(start, n):
+        begin = time.perf_counter()
+        total_loss = 0.0
+        for i in range(start, start + n, batch):
+            idx = order[i:min(i + batch, start + n)]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total_loss += loss.item() * len(idx)
+        seconds = time.perf_counter() - begin
+        return {"samplesPerSec": n / seconds, "seconds": seconds, "threads": threads, "torch": torch.__version__,
+                "params": params, "loss": total_loss / n}
+
+    if not serve:
+        print(json.dumps(run(0, count)))
+        return
+    print(json.dumps({"ready": True, "threads": threads, "torch": torch.__version__, "params": params}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) == 3 and words[0] == "train":
+            start, n = int(words[1]), int(words[2])
+            print(json.dumps(run(start, min(n, count - start))), flush=True)
 
 
 if __name__ == "__main__":

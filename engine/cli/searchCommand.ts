@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { NetSproutError } from '../errors.js';
-import { BUILT_IN_TARGETS, isBuiltInTarget } from '../latency/targets.js';
+import { BUILT_IN_TARGETS, isBuiltInTarget, openTargetRuntime } from '../latency/targets.js';
 import { parseBudget } from '../search/budget.js';
 import { createJob, runJob, STRATEGIES, type JobEvent, type JobSummary, type StrategyName } from '../search/searchJob.js';
 import { formatDuration, printJson } from './output.js';
@@ -97,6 +97,8 @@ export async function searchCommand(opts: SearchCommandOptions): Promise<number>
       [opts.target!],
     );
   }
+  // A GPU target that cannot run here is refused before any job folder is made.
+  if (targetDevice === 'gpu') await openTargetRuntime('gpu');
   const data = path.resolve(opts.data ?? SAMPLE_DATA);
   const jobDir = path.resolve(opts.out);
   await createJob(jobDir, {

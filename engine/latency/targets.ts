@@ -92,7 +92,7 @@ export async function openTargetRuntime(name: BuiltInTarget): Promise<LatencyRun
       throw new NetSproutError(
         'TARGET_UNAVAILABLE',
         `The target "gpu" needs a GPU backend of TensorFlow.js, and none loads here: ${why.replace(/\.$/, '')}.`,
-        'On a machine with an NVIDIA GPU and CUDA, install @tensorflow/tfjs-node-gpu (its install downloads libtensorflow, which needs internet access). Otherwise choose --target cpu or --target browser.',
+        'Choose --target cpu or --target browser; or run on a machine with an NVIDIA GPU and CUDA where @tensorflow/tfjs-node-gpu is installed.',
       );
     }
     throw e;
