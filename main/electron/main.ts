@@ -114,6 +114,7 @@ async function start(): Promise<void> {
   });
   Menu.setApplicationMenu(buildAppMenu({ dataFolder: services.locations.home, isMac: process.platform === 'darwin', devTools: !app.isPackaged }));
   mainWindow = createWindow(rendererDir);
+  services.warmUp();
   mainWindow.on('closed', () => {
     mainWindow = null;
   });

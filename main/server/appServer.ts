@@ -54,7 +54,8 @@ const TYPES: Record<string, string> = {
 
 /** The page may load only its own files; styles may be set inline (Svelte transitions, charts), nothing else. */
 export function contentSecurityPolicy(port: number): string {
-  const ws = LOOPBACK_HOSTS.map((h) => `ws://${h.includes(':') ? `[${h}]` : h}:${port}`).join(' ');
+  // CSP host sources cannot name IPv6 literals; 'self' covers the page's own origin whichever loopback name it has.
+  const ws = LOOPBACK_HOSTS.filter((h) => !h.includes(':')).map((h) => `ws://${h}:${port}`).join(' ');
   return [
     "default-src 'none'",
     "script-src 'self'",

@@ -64,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
     fail(code === 'EADDRINUSE' ? new NetSproutError('PORT_IN_USE', `Port ${port} is in use.`, 'Choose another with --port, or leave it out to pick a free one.') : e);
   }
   process.stdout.write(`NetSprout is running at ${running.url}\n`);
+  services.warmUp();
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

@@ -125,6 +125,12 @@ export class AppServices implements AppApi {
     }
   }
 
+  /** Starts the slow look-ups (which backends load, the GPUs) now, so that the first screen does not wait for them. */
+  warmUp(): void {
+    void this.backends();
+    void this.gpus();
+  }
+
   /** Pauses running jobs (their engines stop at the next batch) and releases the data folder. */
   async close(): Promise<void> {
     await this.supervisor.shutdown();

@@ -76,7 +76,8 @@ describe('app server (in process)', () => {
       { method: 'POST', path: '/api/noSuchCall' },
     ];
     for (const r of routes) {
-      for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789abcd' }, { cookie: `netsprout-token-${port}=nope` }]) {
+      const refusals: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-0123456789abcd' }, { cookie: `netsprout-token-${port}=nope` }];
+      for (const headers of refusals) {
         const res = await request(port, { ...r, headers: { 'content-type': 'application/json', ...headers }, body: r.method === 'POST' ? '[]' : undefined });
         expect(res.status, `${r.method} ${r.path}`).toBe(401);
         expect(res.body).not.toContain('app');
