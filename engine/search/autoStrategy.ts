@@ -4,8 +4,8 @@
  * target device is set, the kind of data, the budget in epochs of the seed network it affords, and the dataset's
  * difficulty (TAPAS's DCN, the probe network's accuracy). The reasons go to the job's log.
  *
- * 1. A target device (latency limit or not) → pareto: only the multi-objective search keeps the accuracy–latency
- *    front the target asks for.
+ * 1. A latency limit on the target device → pareto: only the multi-objective search keeps the accuracy–latency
+ *    front a limit asks for. (Every app job has a target device; without a limit, accuracy comes first.)
  * 2. Fewer than 15 seed epochs in the search budget → hill: too little for a population or a super-network;
  *    hill climbing spends it on a few networks that keep their weights and grow.
  * 3. Tables and text → hyperband: small networks whose accuracy hangs on the learning rate and regularisation as
@@ -35,14 +35,15 @@ export interface AutoInputs {
   searchSeconds: number;
   /** Seconds an epoch of the seed network takes here. */
   seedEpochSeconds: number;
-  targetDevice: boolean;
+  /** Whether the job has a latency limit on its target device. */
+  latencyLimit: boolean;
 }
 
 export function chooseStrategy(i: AutoInputs): { strategy: ConcreteStrategy; reasons: string[] } {
   const epochs = i.searchSeconds / Math.max(1e-6, i.seedEpochSeconds);
   const budget = `the search budget affords about ${Math.round(epochs)} epochs of the seed network`;
   const difficulty = i.dcn === null ? 'difficulty unknown' : `difficulty (probe accuracy) ${i.dcn.toFixed(2)}`;
-  if (i.targetDevice) return { strategy: 'pareto', reasons: ['a target device is set: the multi-objective search keeps the front of accuracy against latency and size'] };
+  if (i.latencyLimit) return { strategy: 'pareto', reasons: ['a latency limit is set: the multi-objective search keeps the front of accuracy against latency and size'] };
   if (epochs < 15) return { strategy: 'hill', reasons: [`${budget}, too few for a population or a super-network: hill climbing grows a few networks that keep their weights`] };
   if (i.kind === 'table' || i.kind === 'text') return { strategy: 'hyperband', reasons: [`${i.kind} data: the accuracy of small networks depends on learning rate and regularisation as much as on shape; Hyperband++ searches both and stops poor configurations early`, budget] };
   const dcn = i.dcn ?? 0.5;

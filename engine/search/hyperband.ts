@@ -109,9 +109,13 @@ export class Hyperband implements SearchStrategy {
         const id = `h${this.bracketNo}-${drafts.length}`;
         drafts.push({ config, proposal: { id, parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs: first.epochs, training: config.training }, query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
       }
-      const chosen = screenByPrediction(drafts, first.n, services);
-      const cost = chosen.reduce((a, d) => a + ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs, 0);
-      if (!chosen.length || cost > ctx.searchSecondsLeft()) return null;
+      let chosen = screenByPrediction(drafts, first.n, services);
+      // As many of the bracket's configurations as the time left allows (all of them as planned, unless the machine
+      // is slower than measured); the very first configuration is always tried, the job's hard end stops it.
+      let cost = 0;
+      const affordable = chosen.filter((d) => (cost += ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs) <= ctx.searchSecondsLeft());
+      chosen = this.bestId === null ? chosen.slice(0, Math.max(1, affordable.length)) : affordable.length === chosen.length ? chosen : [];
+      if (!chosen.length) return null;
       this.live = [];
       this.pending.clear();
       for (const d of chosen) this.pending.set(d.proposal.id, { config: d.config, graph: d.proposal.state.graph, id: d.proposal.id, accuracy: -1 });

@@ -220,6 +220,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const seedMacs = graphMetrics(seedGraph).macs + 1e5;
     if (!secPerSamplePerMac) {
       const probe = GraphModel.create(seedGraph, spec.seed);
+      // One batch first, untimed: a fresh model's first step pays one-off costs (kernel set-up, memory growth) that
+      // made the estimate of an epoch several times too long, and with it every plan and auto's choice.
+      await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 1, seed: spec.seed });
       const r = await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 4, seed: spec.seed });
       probe.dispose();
       secPerSamplePerMac = r.seconds / Math.max(1, r.samplesSeen) / seedMacs;
@@ -248,7 +251,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const chosen = events.find((e) => e.type === 'strategy-choice');
       if (chosen) strategyName = chosen.strategy as ConcreteStrategy;
       else {
-        const pick = chooseStrategy({ kind: data.kind, trainCount, classes: data.classes.length, dcn: tapas.dcn, searchSeconds: spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), seedEpochSeconds: epochSeconds(seedGraph), targetDevice: !!spec.targetDevice });
+        const pick = chooseStrategy({ kind: data.kind, trainCount, classes: data.classes.length, dcn: tapas.dcn, searchSeconds: spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), seedEpochSeconds: epochSeconds(seedGraph), latencyLimit: spec.maxLatencyMs !== undefined });
         strategyName = pick.strategy;
         journal.append({ type: 'strategy-choice', strategy: pick.strategy, reasons: pick.reasons, elapsedSeconds: elapsed() });
         log(`Strategy auto → ${pick.strategy}: ${pick.reasons.join('; ')}.`);
@@ -395,8 +398,11 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
           } catch (e) {
             if (e instanceof NetSproutError && e.code === 'JOB_CANCELLED') throw e;
             const message = (e as Error).message ?? String(e);
-            if (!/memory|allocation|Cannot enlarge|out of bounds/i.test(message)) throw e;
-            result = { ...base, accuracyInherited: null, accuracy: 0, seconds: (performance.now() - ts) / 1000, status: 'failed', reason: `out of memory: ${message.split('\n')[0]}` };
+            // A candidate that runs out of memory, or whose training diverges (a learning rate too high for it), fails
+            // alone; the search goes on.
+            const diverged = /^Training diverged/.test(message);
+            if (!diverged && !/memory|allocation|Cannot enlarge|out of bounds/i.test(message)) throw e;
+            result = { ...base, accuracyInherited: null, accuracy: 0, seconds: (performance.now() - ts) / 1000, status: 'failed', reason: diverged ? message.split('\n')[0] : `out of memory: ${message.split('\n')[0]}` };
           } finally {
             model?.dispose();
           }

@@ -7,11 +7,11 @@ import { readJournal } from '../../engine/search/journal.js';
 import { portfolioPlanParams } from '../../engine/search/portfolioPlan.js';
 import { reviewsCsv, runCli } from '../helpers/jobData.js';
 
-const base: AutoInputs = { kind: 'images', trainCount: 50000, classes: 10, dcn: 0.85, searchSeconds: 600, seedEpochSeconds: 10, targetDevice: false };
+const base: AutoInputs = { kind: 'images', trainCount: 50000, classes: 10, dcn: 0.85, searchSeconds: 600, seedEpochSeconds: 10, latencyLimit: false };
 
 describe('--strategy auto', () => {
   it('picks by the documented rules, in order', () => {
-    expect(chooseStrategy({ ...base, targetDevice: true }).strategy).toBe('pareto');
+    expect(chooseStrategy({ ...base, latencyLimit: true }).strategy).toBe('pareto');
     expect(chooseStrategy({ ...base, seedEpochSeconds: 50 }).strategy).toBe('hill');
     expect(chooseStrategy({ ...base, kind: 'text' }).strategy).toBe('hyperband');
     expect(chooseStrategy({ ...base, kind: 'table' }).strategy).toBe('hyperband');
