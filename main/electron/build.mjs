@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = path.join(root, 'out');
+// `--out <folder>` builds elsewhere (the tests do).
+const at = process.argv.indexOf('--out');
+const out = at > 0 ? path.resolve(process.argv[at + 1]) : path.join(root, 'out');
 await rm(out, { recursive: true, force: true });
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', absWorkingDir: root };
 await build({
