@@ -239,6 +239,8 @@ let shotIndex = 0;
 export async function screenshot(page: Page, name: string): Promise<string> {
   await mkdir(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${String(++shotIndex).padStart(2, '0')}-${name}.png`);
+  // From the top: a full-page shot of a scrolled page draws the sticky header in the middle.
+  await page.evaluate(() => window.scrollTo(0, 0)).catch(() => undefined);
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
