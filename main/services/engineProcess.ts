@@ -70,7 +70,13 @@ export class EngineRun<K extends TaskName = TaskName> {
         if (m.kind === 'event') for (const l of this.listeners) l(m.event);
         else if (m.kind === 'result' || m.kind === 'error') this.answer = m;
       });
-      this.child.on('error', (e) => this.note(`the engine process: ${e.message}`));
+      this.child.on('error', (e) => {
+        this.note(`the engine process: ${e.message}`);
+        // It never started (no binary, no entry): nothing else will settle the run.
+        if (this.child.pid === undefined) {
+          reject(new EngineFailure({ code: 'ENGINE_START', message: `The engine could not be started: ${e.message}.`, hint: `Check that ${launcher.entry} and Node (${launcher.execPath ?? process.execPath}) are there; reinstalling NetSprout restores them.`, files: [launcher.entry] }, undefined, true));
+        }
+      });
       this.child.on('close', (code, signal) => {
         const a = this.answer;
         if (a?.kind === 'result') resolve(a.result as TaskResults[K]);
@@ -122,7 +128,8 @@ export class EngineRun<K extends TaskName = TaskName> {
   private logTail(): string {
     try {
       const text = readFileSync(this.logFile).subarray(this.logStart).toString('utf8').slice(-4000);
-      const last = text.trim().split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('at ')).at(-1);
+      const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^(at |Node\.js v|[{}^]|code: |requireStack)/.test(l));
+      const last = lines.filter((l) => /error/i.test(l)).at(-1) ?? lines.at(-1);
       return last ? `; its log ends with "${last.trim().slice(0, 300)}"` : '';
     } catch {
       return '';

@@ -129,7 +129,13 @@ export class JobSupervisor {
   }
 
   private async launch(job: JobRecord): Promise<JobRecord> {
-    const run = new EngineRun(this.opts.launcher, { task: 'runJob', jobDir: job.jobDir }, path.join(job.jobDir, 'engine.log'));
+    let run: EngineRun<'runJob'>;
+    try {
+      run = new EngineRun(this.opts.launcher, { task: 'runJob', jobDir: job.jobDir }, path.join(job.jobDir, 'engine.log'));
+    } catch (e) {
+      await this.setStatus(job.id, 'failed', { error: { code: 'ENGINE_START', message: `The engine could not be started: ${(e as Error).message}.`, hint: 'Reinstalling NetSprout restores its files.', files: [] } });
+      throw e;
+    }
     const active: ActiveRun = {
       run,
       requested: null,
@@ -189,11 +195,12 @@ export class JobSupervisor {
         ? {
             summary: { valAccuracy: Number(summary.valAccuracy), testAccuracy: (summary.testAccuracy as number | null) ?? null, params: Number(summary.params), bestId: String(summary.bestId) },
             elapsedSeconds: Number(summary.elapsedSeconds),
+            candidates: Number(summary.candidates),
           }
         : {}),
     });
     const next = this.queue.shift();
-    if (next) await this.launch(this.require(next)).catch((e) => this.setStatus(next, 'failed', { error: { code: 'ENGINE_START', message: (e as Error).message, hint: '', files: [] } }));
+    if (next) await this.launch(this.require(next)).catch(() => undefined);
   }
 
   private require(jobId: string): JobRecord {
