@@ -229,7 +229,18 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
     await page.locator('[data-testid=project]', { hasText: 'Quadrants' }).getByRole('button', { name: 'Resume' }).click();
     await page.waitForURL(new RegExp(`#/job/${jobId}$`));
     await waitFor('the job to run again', async () => ['running', 'queued', 'done'].includes((await status()) ?? ''), 60_000);
-  }, 240_000);
+
+    // Pause stops it at the next batch (resumable); Resume goes on.
+    if ((await status()) !== 'done') {
+      await page.getByTestId('pause').click();
+      await waitFor('the job to pause', async () => ['paused', 'done'].includes((await status()) ?? ''), 90_000);
+      if ((await status()) === 'paused') {
+        await screenshot(page, 'paused');
+        await page.getByTestId('resume').click();
+        await waitFor('the job to run again', async () => ['running', 'queued', 'done'].includes((await status()) ?? ''), 60_000);
+      }
+    }
+  }, 300_000);
 
   it('finishes within its budget: candidates, charts, architecture, compare', async () => {
     await waitFor('the run to finish', async () => {
@@ -249,6 +260,20 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
     expect(await arch.locator('canvas').count()).toBeGreaterThan(0);
     expect(await arch.locator('.legend li').count()).toBeGreaterThan(1);
     expect(await arch.locator('details.list tbody tr').count()).toBeGreaterThan(3);
+    // Hovering a layer shows its output shape: sweep the top of the drawing (the input layer) with the mouse.
+    await arch.locator('.canvas').scrollIntoViewIfNeeded();
+    const box = (await arch.locator('.canvas').boundingBox())!;
+    await waitFor('a layer under the mouse', async () => {
+      for (let dy = 12; dy < 60; dy += 8) {
+        for (let dx = 0; dx < box.width; dx += 10) {
+          await page.mouse.move(box.x + dx, box.y + dy);
+          if (await arch.locator('.hover').count()) return true;
+        }
+      }
+      return false;
+    }, 30_000);
+    expect(await arch.locator('.hover').textContent()).toMatch(/output shape\s*\d+ × \d+ × \d+/);
+    await page.mouse.move(0, 0);
     await screenshot(page, 'run-done');
 
     if (rows >= 2) {
