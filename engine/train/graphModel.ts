@@ -10,6 +10,7 @@ import type { ActivationFn, Graph, Layer, Shape } from '../graph/types.js';
 import { validateGraph } from '../graph/validate.js';
 import { weightSpecs, type WeightSpec } from '../graph/weightSpecs.js';
 import { initialValue } from './initializers.js';
+import { MOVING_AVERAGES } from '../backend/wasmKernels/batchNorm.js';
 import { makeRandom } from './seededRandom.js';
 import { batchNormInference, batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from './trainingOps.js';
 
@@ -288,8 +289,15 @@ export class GraphModel {
     const { epsilon, momentum } = layer.params;
     const { y, mean, variance } = relu ? fusedBatchNormTraining(x, gamma, beta, epsilon, true) : batchNormTraining(x, gamma, beta, epsilon);
     tf.tidy(() => {
-      movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
-      movingVar.assign(tf.add(tf.mul(movingVar, momentum), tf.mul(variance, 1 - momentum)));
+      if (hasFusedBatchNorm()) {
+        const inputs = { movingMean, movingVariance: movingVar, mean, variance };
+        const [m, v] = tf.engine().runKernel(MOVING_AVERAGES, inputs, { momentum }) as tf.Tensor[];
+        movingMean.assign(m);
+        movingVar.assign(v);
+      } else {
+        movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
+        movingVar.assign(tf.add(tf.mul(movingVar, momentum), tf.mul(variance, 1 - momentum)));
+      }
     });
     tf.dispose([mean, variance]);
     return y;

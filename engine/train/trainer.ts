@@ -8,6 +8,7 @@ import type { GraphModel } from './graphModel.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { makeRandom, type SeededRandom } from './seededRandom.js';
 import { sgdrLearningRate } from './sgdrSchedule.js';
+import { classificationLoss } from './trainingOps.js';
 
 export interface TensorData {
   /** All samples: float32 [N, ...] (images, tables) or int32 [N, L] (token ids). */
@@ -196,11 +197,11 @@ export async function train(model: GraphModel, trainData: TrainData, config: Tra
         const xb = config.augment ? config.augment(xb0, rng) : xb0;
         const yb = tf.tensor1d(Int32Array.from(idx, (i) => trainData.y[i]), 'int32');
         const { value, grads } = tf.variableGrads(() => {
-          const logits = model.forward(xb, { training: true, logits: true, dropoutSeed });
-          kept.correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), yb), 'int32')));
-          const onehot = tf.oneHot(yb, trainData.numClasses);
-          const weights = classWeights ? tf.gather(classWeights, yb) : undefined;
-          return tf.losses.softmaxCrossEntropy(onehot, logits, weights) as tf.Scalar;
+          const logits = model.forward(xb, { training: true, logits: true, dropoutSeed }) as tf.Tensor2D;
+          const weights = classWeights ? (tf.gather(classWeights, yb) as tf.Tensor1D) : undefined;
+          const { loss, correct } = classificationLoss(logits, yb, trainData.numClasses, weights);
+          kept.correct = tf.keep(correct);
+          return loss;
         }, vars);
         optimizer.apply(vars, grads, lr, decayed);
         const lossValue = value.dataSync()[0];

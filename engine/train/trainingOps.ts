@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from '../backend/wasmKernels/batchNorm.js';
 import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD } from '../backend/wasmKernels/globalAvgPool.js';
+import { SOFTMAX_CROSS_ENTROPY } from '../backend/wasmKernels/softmaxCrossEntropy.js';
 import { simdKernels } from '../backend/wasmKernels/simdKernels.js';
 
 /**
@@ -153,4 +154,28 @@ export function globalAveragePool(x: tf.Tensor): tf.Tensor2D {
   const x3 = tf.reshape(x, [b, s, c]) as tf.Tensor3D;
   const w = tf.fill([b, 1, s], 1 / s) as tf.Tensor3D;
   return tf.reshape(tf.matMul(w, x3), [b, c]) as tf.Tensor2D;
+}
+
+/**
+ * The training loss of a classifier and its accuracy count: tf.losses.softmaxCrossEntropy of the logits against the
+ * labels (weighted per example if `weights` is given, default reduction), and the number of examples whose largest
+ * logit is at the label. On WASM one fused kernel computes both and the loss's gradient (hasFusedBatchNorm).
+ */
+export function classificationLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number, weights?: tf.Tensor1D): { loss: tf.Scalar; correct: tf.Scalar } {
+  if (hasFusedBatchNorm() && logits.dtype === 'float32' && labels.dtype === 'int32') {
+    let correct!: tf.Scalar;
+    const op = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
+      const inputs: tf.NamedTensorMap = { logits: z, labels };
+      if (weights) inputs.weights = weights;
+      const [loss, dLogits, count] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, inputs) as tf.Tensor[];
+      correct = tf.keep(count) as tf.Scalar;
+      save([dLogits]);
+      return { value: loss, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], dy) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (z: tf.Tensor) => tf.Scalar;
+    const loss = op(logits);
+    return { loss, correct };
+  }
+  const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')) as tf.Scalar;
+  const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits, weights) as tf.Scalar;
+  return { loss, correct };
 }

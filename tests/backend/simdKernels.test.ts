@@ -4,7 +4,9 @@ import { initBackend, useBackend } from '../../engine/backend/ladder.js';
 import { simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { sgd } from '../../engine/train/optimizers.js';
-import { batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
+import { GraphBuilder } from '../../engine/graph/builder.js';
+import { GraphModel } from '../../engine/train/graphModel.js';
+import { batchNormTraining, classificationLoss, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
 
 const rand = makeRandom(99);
 const randn = (n: number, scale = 1, shift = 0): Float32Array => Float32Array.from({ length: n }, () => shift + scale * rand.normal());
@@ -170,6 +172,58 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
       const got = await run('wasm', nesterov);
       ref.forEach((r, i) => expectClose(got[i], r, `variable ${i}`));
     }
+  });
+
+  it('the classification loss (softmax cross-entropy, weighted or not, a zero weight included) and its gradient and accuracy count match the cpu backend', async () => {
+    const [b, k] = [12, 5];
+    const z = randn(b * k, 3);
+    const labels = Int32Array.from({ length: b }, (_, i) => (i * 7) % k);
+    // A row whose largest logit is at its label, and one with a tie (the first largest counts).
+    z[0 * k + labels[0]] = 20;
+    z[1 * k + 0] = 9;
+    z[1 * k + 3] = 9;
+    const w = Float32Array.from({ length: b }, (_, i) => (i === 4 ? 0 : 0.5 + (i % 3)));
+    for (const weighted of [false, true]) {
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const zt = tf.tensor2d(z, [b, k]);
+          const yt = tf.tensor1d(labels, 'int32');
+          const wt = weighted ? tf.tensor1d(w) : undefined;
+          const out = classificationLoss(zt, yt, k, wt);
+          const grad = tf.grad((zi: tf.Tensor) => classificationLoss(zi as tf.Tensor2D, yt, k, wt).loss)(zt);
+          return { loss: out.loss.dataSync()[0], correct: out.correct.dataSync()[0], grad: grad.dataSync() as Float32Array };
+        });
+      };
+      const ref = await run('cpu');
+      const got = await run('wasm');
+      expect(got.correct).toBe(ref.correct);
+      expect(Math.abs(got.loss - ref.loss) / Math.max(1, Math.abs(ref.loss))).toBeLessThan(1e-5);
+      expectClose(got.grad, ref.grad, `gradient (weighted: ${weighted})`);
+    }
+  });
+
+  it("batch norm's moving averages after a training pass match the cpu backend", async () => {
+    const bld = new GraphBuilder();
+    let x = bld.input([6, 6, 3]);
+    x = bld.convBnRelu(x, 8);
+    x = bld.activation(bld.batchNorm(bld.globalAvgPool(x)), 'relu');
+    const graph = bld.build(bld.dense(x, 3, 'softmax'));
+    const input = randn(4 * 6 * 6 * 3, 2, 1);
+    const run = async (backend: 'wasm' | 'cpu') => {
+      await useBackend(backend);
+      const model = GraphModel.create(graph, 3);
+      tf.tidy(() => {
+        model.forward(tf.tensor4d(input, [4, 6, 6, 3]), { training: true });
+      });
+      const out = [...model.allWeights().values()].flatMap((ws) => ws.filter((w) => /moving/.test(w.name)).map((w) => w.data));
+      model.dispose();
+      return out;
+    };
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    expect(ref.length).toBe(4);
+    ref.forEach((r, i) => expectClose(got[i], r, `moving statistic ${i}`));
   });
 
   it('leak no backend memory', async () => {

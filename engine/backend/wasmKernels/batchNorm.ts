@@ -111,10 +111,32 @@ function multiOutputKernel(kernelName: string, backendName: string, body: (r: Ke
 
 export const BATCH_NORM_TRAIN = 'NetSproutBatchNormTrain';
 export const BATCH_NORM_GRAD = 'NetSproutBatchNormGrad';
+export const MOVING_AVERAGES = 'NetSproutMovingAverages';
+
+/**
+ * NetSproutMovingAverages {movingMean, movingVariance, mean, variance} (momentum) → [movingMean', movingVariance'],
+ * each a·momentum + b·(1 − momentum) rounded to float32 after every operation, as the tf ops it replaces compute it
+ * (six tiny kernels per batch-norm layer).
+ */
+function movingAverages(r: KernelRunner, inputs: Record<string, TensorInfo>, momentum: number): TensorInfo[] {
+  const f = Math.fround;
+  const m = f(momentum);
+  const rest = f(1 - momentum);
+  return [
+    [inputs.movingMean, inputs.mean],
+    [inputs.movingVariance, inputs.variance],
+  ].map(([avg, x]) => {
+    const out = r.allocate(avg.shape);
+    const [a, b, o] = [heapView(r.backend, avg), heapView(r.backend, x), heapView(r.backend, out)];
+    for (let k = 0; k < o.length; k++) o[k] = f(f(a[k] * m) + f(b[k] * rest));
+    return out;
+  });
+}
 
 export function batchNormKernels(backendName: string): KernelConfig[] {
   return [
     multiOutputKernel(BATCH_NORM_TRAIN, backendName, (r, { x, gamma, beta }, a) => batchNormTrainKernel(r, x, gamma, beta, a.epsilon as number, a.relu === true)),
     multiOutputKernel(BATCH_NORM_GRAD, backendName, (r, { dy, x, y, mean, invStd, gamma }, a) => batchNormGradKernel(r, dy, x, y, mean, invStd, gamma, a.relu === true)),
+    multiOutputKernel(MOVING_AVERAGES, backendName, (r, inputs, a) => movingAverages(r, inputs, a.momentum as number)),
   ];
 }

@@ -3,7 +3,8 @@
  * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
  * backend); faster replacements for some it has: Conv2DBackpropInput (as a forward convolution, about 10× faster),
  * MaxPoolGrad, Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
- * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step), used by engine/train.
+ * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step, the softmax cross-entropy
+ * loss), used by engine/train.
  */
 import {
   backend_util,
@@ -22,11 +23,12 @@ import {
   depthwiseFilterGradient,
   depthwiseInputGradient,
 } from './convGradients.js';
-import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN } from './batchNorm.js';
+import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN, MOVING_AVERAGES } from './batchNorm.js';
 import { gatherKernel, identityKernel } from './dataKernels.js';
 import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD, globalAvgPoolKernels } from './globalAvgPool.js';
 import { KernelRunner } from './kernelRunner.js';
 import { SGD_STEP, sgdStepKernel } from './sgdStep.js';
+import { SOFTMAX_CROSS_ENTROPY, softmaxCrossEntropyKernel } from './softmaxCrossEntropy.js';
 import { maxPoolGrad } from './maxPoolGrad.js';
 import { unsortedSegmentSum } from './unsortedSegmentSum.js';
 
@@ -88,6 +90,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
     ...batchNormKernels(backendName),
     ...globalAvgPoolKernels(backendName),
     sgdStepKernel(backendName),
+    softmaxCrossEntropyKernel(backendName),
     identityKernel(backendName, getKernel('Identity', backendName)),
     gatherKernel(backendName, getKernel('GatherV2', backendName)),
   ];
@@ -103,9 +106,11 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   BATCH_NORM_TRAIN,
   BATCH_NORM_GRAD,
+  MOVING_AVERAGES,
   GLOBAL_AVG_POOL,
   GLOBAL_AVG_POOL_GRAD,
   SGD_STEP,
+  SOFTMAX_CROSS_ENTROPY,
   'Identity',
   'GatherV2',
 ] as const;
