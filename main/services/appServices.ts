@@ -66,6 +66,8 @@ export interface AppServicesOptions {
   lock?: boolean;
   /** Offer the bundled sample as a first project (default true). */
   sample?: boolean;
+  /** How long a paused or cancelled job may take to stop before its engine is ended (jobSupervisor STOP_GRACE_MS). */
+  stopGraceMs?: number;
 }
 
 /** Throughput measurements are reused for an hour. */
@@ -100,7 +102,7 @@ export class AppServices implements AppApi {
     this.locations = locations;
     this.store = store;
     this.launcher = { entry: locations.engineEntry, ...opts.launcher };
-    this.supervisor = new JobSupervisor({ store, launcher: this.launcher, emit: (e) => this.emit(e), throttleMs: () => this.store.data.settings.throttleMs });
+    this.supervisor = new JobSupervisor({ store, launcher: this.launcher, emit: (e) => this.emit(e), throttleMs: () => this.store.data.settings.throttleMs, stopGraceMs: opts.stopGraceMs });
     this.notices.push(...(opts.platform.notices ?? []));
     const o = store.opening;
     if (o.state === 'recovered') this.notices.push(`The projects store could not be used (${o.reason}); it was kept as ${o.setAside} and rebuilt from the job folders (${o.jobsAdded} job${o.jobsAdded === 1 ? '' : 's'} found).`);

@@ -11,8 +11,8 @@ afterAll(async () => {
   for (const s of open) await s.close();
 });
 
-async function services(home: string): Promise<AppServices> {
-  const s = await AppServices.create({ home, appRoot: REPO_ROOT, platform: { mode: 'browser' }, sample: false, lock: false });
+async function services(home: string, stopGraceMs?: number): Promise<AppServices> {
+  const s = await AppServices.create({ home, appRoot: REPO_ROOT, platform: { mode: 'browser' }, sample: false, lock: false, stopGraceMs });
   open.push(s);
   return s;
 }
@@ -83,7 +83,8 @@ describe('job supervisor', () => {
 
   it('queues a second job behind the running one, cancels either, and marks jobs left running by a dead app as interrupted', async () => {
     const home = await tempDir('supervisor');
-    const app = await services(home);
+    // An engine still preparing its data does not stop between batches yet: end it after 3 s.
+    const app = await services(home, 3000);
     const data = await quadrantImageFolder(40, 12);
     const project = await app.createProject({ name: 'Quadrants', dataPath: data });
     const device = await app.importDeviceProfile(await otherDeviceProfile(path.join(home, 'board.json')));
