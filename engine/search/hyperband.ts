@@ -102,6 +102,13 @@ export class Hyperband implements SearchStrategy {
       const rng = stepRandom(services?.jobSeed ?? 0, `hyperband-${this.bracketNo}`);
       const draws = services?.predictAccuracy ? first.n * (this.params.screen ?? 2) : first.n;
       const drafts: Array<{ proposal: Proposal; query: PredictionQuery; config: ChainConfig }> = [];
+      // The first bracket starts with the job's seed network and default training, so that even a budget for one
+      // configuration gets a sound one.
+      if (this.bracketNo === 0 && ctx.fits(ctx.seed)) {
+        const training = { optimizer: 'sgd' as const, lrStart: 0.05, lrEnd: 0 };
+        const config: ChainConfig = { components: [], dropout: 0, training };
+        drafts.push({ config, proposal: { id: 'h0-0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: first.epochs, training }, query: { graph: ctx.seed, epochs: first.epochs, parentAccuracy: null, training } });
+      }
       for (let k = 0; k < draws * 4 && drafts.length < draws; k++) {
         const config = sampleChain(ctx.seed, rng);
         const graph = chainGraph(ctx.seed, config);
