@@ -74,7 +74,7 @@ export interface ProfileOptions {
   samples: number;
   /** Time for the whole profile; measuring stops early enough to fit within it. */
   seconds: number;
-  /** Go on measuring past the time until this many architectures are measured (a profile made on demand must not fail on a busy machine). */
+  /** Go on measuring past the time (up to three times it) until this many architectures are measured: a profile made on demand should not fail on a busy machine. */
   minSamples?: number;
   batchSize?: number;
   threads?: number;
@@ -170,7 +170,9 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const seen = new Set<string>();
   const measureUntil = opts.seconds * 0.75;
   let misses = 0;
-  while (samples.length < opts.samples && (elapsed() < measureUntil || samples.length < (opts.minSamples ?? 0)) && misses < 200) {
+  // Past the time, measuring goes on for `minSamples`, but never past three times the time asked for.
+  const wanted = () => elapsed() < measureUntil || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
+  while (samples.length < opts.samples && wanted() && misses < 200) {
     const arch = sampleArchitecture(rng, space);
     if (seen.has(arch.hash)) {
       misses++;
