@@ -93,5 +93,8 @@ export async function prepareJobTarget(opts: JobTargetOptions): Promise<JobTarge
     `Target: ${resolved.description}, with ${how}: ${p.samples.length} architectures measured, ${p.chosen} predictor (held out: Kendall τ ${chosen.heldOut.kendallTau?.toFixed(2)}, ${(chosen.heldOut.within10 * 100).toFixed(0)}% within ±10%).` +
       (measureHere ? '' : ' The profile is of another machine: the front cannot be measured here and keeps predicted latencies.'),
   );
+  if (resolved.source === 'profiled' && p.seconds > 0.5 * opts.budgetSeconds) {
+    opts.log(`Profiling the target took ${Math.round(p.seconds)} s of the ${Math.round(opts.budgetSeconds)} s budget (a busy machine measures slowly); the profile is cached, so the next job on this machine starts searching at once.`);
+  }
   return { target: opts.target, description: resolved.description, profile: await readProfile(file), measureHere };
 }
