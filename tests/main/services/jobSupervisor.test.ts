@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../../engine/protocol/jobLock.js';
@@ -79,6 +80,26 @@ describe('job supervisor', () => {
     const detail = await app.getCandidate(started.id, done.summary!.bestId);
     expect(detail.lineage.at(-1)!.id).toBe(done.summary!.bestId);
     expect(detail.lineage[0].id).toBe('c0');
+
+    // Results, a dropped file, and an export into the default folder, named after the project and the job.
+    const exportsDir = path.join(home, 'exports');
+    await app.updateSettings({ defaultExportDir: exportsDir });
+    const png = readFileSync(path.join(data, 'q2', readdirSync(path.join(data, 'q2'))[0]));
+    const [results, upload, exported] = await Promise.all([
+      app.getResults(started.id),
+      app.predictUpload(started.id, undefined, { name: 'my photo.png', base64: png.toString('base64') }),
+      app.exportModel(started.id, { formats: ['onnx'] }),
+    ]);
+    expect(results).toMatchObject({ jobId: started.id, candidate: 'final', recommendedId: done.summary!.bestId, classes: ['q0', 'q1', 'q2', 'q3'] });
+    expect(results.alternatives.map((a) => a.id)).toEqual(done.front.map((f) => f.id));
+    expect(await app.getResults(started.id)).toBe(results);
+    expect(upload.predictions).toHaveLength(1);
+    expect(upload.predictions[0].file).toBe('my photo.png');
+    expect(results.classes).toContain(upload.predictions[0].label);
+    expect(readdirSync(path.join(home, 'tmp'))).toEqual([]);
+    expect(exported.outDir).toBe(path.join(exportsDir, `Quadrants-${started.id}`));
+    expect(exported.files).toContain('model.onnx');
+    expect(exported.modelCard).toBe(path.join(exported.outDir, 'model-card.html'));
   });
 
   it('queues a second job behind the running one, cancels either, and marks jobs left running by a dead app as interrupted', async () => {
