@@ -105,10 +105,11 @@ for (const r of runs) {
   say('');
   say(`${r.strategy}: ${r.summary.candidates} candidates in ${r.summary.elapsedSeconds} s; recommended ${r.summary.bestId}: test accuracy ${((r.summary.testAccuracy ?? 0) * 100).toFixed(2)}% after final training; hypervolume ${r.summary.hypervolume.toFixed(4)}`);
   say('  model        validation   test    latency ms: job measured / re-measured / predicted   parameters');
+  if (!r.summary.front.length) say('  (no model met the latency limit when measured: the front is empty)');
   for (const m of r.summary.front) {
     const again = r.again.find((a) => a.id === m.id)!.ms;
     say(
-      `  ${m.id.padEnd(11)} ${(m.valAccuracy * 100).toFixed(2).padStart(7)}% ${((m.testAccuracy ?? 0) * 100).toFixed(2).padStart(7)}%   ${(m.latencyMs ?? NaN).toFixed(4).padStart(8)} / ${again.toFixed(4).padStart(8)} / ${(m.latencyPredictedMs ?? NaN).toFixed(4).padStart(8)}${again > maxLatencyMs ? '  OVER THE LIMIT' : ''}   ${String(m.params).padStart(9)}`,
+      `  ${m.id.padEnd(11)} ${(m.valAccuracy * 100).toFixed(2).padStart(7)}% ${m.testAccuracy === null ? '     -- ' : `${(m.testAccuracy * 100).toFixed(2).padStart(7)}%`}   ${(m.latencyMs ?? NaN).toFixed(4).padStart(8)} / ${again.toFixed(4).padStart(8)} / ${(m.latencyPredictedMs ?? NaN).toFixed(4).padStart(8)}${again > maxLatencyMs ? '  OVER THE LIMIT' : ''}   ${String(m.params).padStart(9)}`,
     );
   }
 }

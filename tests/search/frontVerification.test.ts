@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { smallCnn } from '../../engine/graph/presets.js';
+import type { Graph } from '../../engine/graph/types.js';
+import { defaultProtocol, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
+import type { LoadedProfile } from '../../engine/latency/deviceProfile.js';
+import { verifyFront, type FrontCandidate } from '../../engine/search/frontVerification.js';
+
+/**
+ * A runtime whose runs take a known time per network: none at all (a resolved promise) or at least `ms` (a timer).
+ * Timers only ever fire late, so a slow network always measures at least its delay, and a fast one far below it.
+ */
+function delayRuntime(delays: Map<Graph, number>): LatencyRuntime {
+  return {
+    info: { name: 'onnx', library: 'test', version: '0', backend: 'cpu', threads: 1, settings: {} },
+    async prepare(model) {
+      const ms = delays.get(model.graph) ?? 0;
+      return {
+        run: async () => {
+          if (ms > 0) await sleep(ms);
+        },
+        release: async () => undefined,
+      };
+    },
+  };
+}
+
+const protocol = defaultProtocol({ warmupRuns: 1, warmupMs: 0, minRuns: 5, minTimedMs: 0, maxRuns: 5, batchSizes: [1, 8], sessions: 1 });
+const profile = { profile: { protocol, runtime: { name: 'onnx', library: 'test', version: '0', backend: 'cpu', threads: 1, settings: {} } } } as unknown as LoadedProfile;
+
+function setUp(delaysById: Record<string, number>) {
+  const graphs = new Map(Object.keys(delaysById).map((id) => [id, smallCnn([8, 8, 1], 2)]));
+  const delays = new Map([...graphs].map(([id, g]) => [g, delaysById[id]]));
+  return { runtime: delayRuntime(delays), loadState: async (id: string) => ({ graph: graphs.get(id)!, weights: new Map() }) };
+}
+
+const candidate = (id: string, accuracy: number, sizeBytes: number, latencyPredictedMs: number): FrontCandidate => ({ id, accuracy, params: sizeBytes / 4, sizeBytes, latencyPredictedMs });
+
+describe('front verification', () => {
+  it('measures every member, drops those over the limit and those dominated once measured', async () => {
+    const { runtime, loadState } = setUp({ a: 6, b: 0, c: 2 });
+    // As predicted, all three are non-dominated: a is the most accurate, c the fastest.
+    const front = [candidate('a', 0.9, 400, 0.5), candidate('b', 0.8, 100, 0.4), candidate('c', 0.7, 200, 0.1)];
+    const measured: string[] = [];
+    const v = await verifyFront(front, front, { profile, names: ['error', 'latency', 'size'], maxLatencyMs: 4, measureHere: true, loadState, runtime, onMeasured: (id) => measured.push(id) });
+    // The most accurate first.
+    expect(measured).toEqual(['a', 'b', 'c']);
+    expect(v.measured).toBe(true);
+    expect(v.members.map((m) => m.id)).toEqual(['b']);
+    expect(v.members[0].latencyMs).toBeLessThan(1);
+    expect(v.dropped.find((d) => d.id === 'a')!.reason).toMatch(/over the latency limit of 4 ms/);
+    expect(v.dropped.find((d) => d.id === 'c')!.reason).toBe('dominated after measurement by b');
+    expect(v.extraMeasured).toEqual([]);
+  });
+
+  it('measures other candidates, fastest predicted first, when no member of the front meets the limit', async () => {
+    const { runtime, loadState } = setUp({ a: 6, d: 6, e: 0 });
+    const front = [candidate('a', 0.9, 400, 0.5)];
+    const others = [...front, candidate('d', 0.6, 100, 0.2), candidate('e', 0.5, 300, 0.3)];
+    const v = await verifyFront(front, others, { profile, names: ['error', 'latency', 'size'], maxLatencyMs: 4, measureHere: true, loadState, runtime });
+    expect(v.extraMeasured).toEqual(['d', 'e']);
+    expect(v.members.map((m) => m.id)).toEqual(['e']);
+  });
+
+  it('keeps the predicted latencies of a profile made on another machine', async () => {
+    const { runtime, loadState } = setUp({ a: 6 });
+    const front = [candidate('a', 0.9, 400, 0.5)];
+    const v = await verifyFront(front, front, { profile, names: ['error', 'latency', 'size'], maxLatencyMs: 4, measureHere: false, loadState, runtime });
+    expect(v).toMatchObject({ measured: false, members: [{ id: 'a', latencyMs: null, latencyPredictedMs: 0.5 }], dropped: [] });
+  });
+});
