@@ -243,7 +243,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       events,
       journal: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
       log,
-      probeSeconds: Math.min(30, 0.04 * spec.budgetSeconds),
+      // The probe's fixed epochs on a fixed subsample make the difficulty a property of the data, not of the budget;
+      // only very short budgets cut it.
+      probeSeconds: Math.min(60, 0.25 * spec.budgetSeconds),
     });
     // --strategy auto: chosen once and journalled (a resumed job keeps it), its reasons in the log.
     let strategyName = spec.strategy as ConcreteStrategy;
