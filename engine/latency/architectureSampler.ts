@@ -11,7 +11,7 @@ import { referenceCnn, smallCnn } from '../graph/presets.js';
 import { graphHash } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { initialWeights } from '../hardware/measuredModel.js';
-import { applicableMorphs, randomMorph } from '../morph/morphCatalogue.js';
+import { applicableMorphs, applicableShrinks, type MorphCandidate } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState } from '../morph/modelState.js';
 import type { SeededRandom } from '../train/seededRandom.js';
 
@@ -23,7 +23,7 @@ export interface SearchSpace {
   widthFactors: number[];
   maxMorphs: number;
   maxMacs: number;
-  /** Relative frequency of each morphism when it applies. */
+  /** Relative frequency of each morphism (or shrinking operator: narrow, sepconv, remove-layer, remove-input) when it applies. */
   morphWeights: Record<string, number>;
 }
 
@@ -67,6 +67,20 @@ function pickWeighted<T>(rng: SeededRandom, items: T[], weight: (t: T) => number
   return items[items.length - 1];
 }
 
+/** One operator of kind `op` chosen uniformly among `operators` (those that turn out not to apply are skipped). */
+function randomOperator(operators: MorphCandidate[], op: string, rng: SeededRandom) {
+  const candidates = operators.filter((c) => c.op === op);
+  while (candidates.length) {
+    const [pick] = candidates.splice(rng.int(candidates.length), 1);
+    try {
+      return pick.apply(rng);
+    } catch (e) {
+      if (!(e instanceof MorphError)) throw e;
+    }
+  }
+  throw new MorphError(`No ${op} applies to this network.`);
+}
+
 export function sampleArchitecture(rng: SeededRandom, space: SearchSpace = DEFAULT_SEARCH_SPACE): SampledArchitecture {
   const seedName = space.seeds[rng.int(space.seeds.length)];
   const inputShape = space.inputShapes[rng.int(space.inputShapes.length)];
@@ -75,13 +89,15 @@ export function sampleArchitecture(rng: SeededRandom, space: SearchSpace = DEFAU
   let state: ModelState = { graph: seedGraph, weights: initialWeights(seedGraph, rng.seed()) };
   const morphs: string[] = [];
   const steps = rng.int(space.maxMorphs + 1);
+  const shrinking = ['narrow', 'sepconv', 'remove-layer', 'remove-input'].some((op) => (space.morphWeights[op] ?? 0) > 0);
   for (let i = 0; i < steps; i++) {
-    const ops = [...new Set(applicableMorphs(state).map((c) => c.op))].filter((op) => (space.morphWeights[op] ?? 0) > 0);
+    const operators = [...applicableMorphs(state), ...(shrinking ? applicableShrinks(state) : [])];
+    const ops = [...new Set(operators.map((c) => c.op))].filter((op) => (space.morphWeights[op] ?? 0) > 0);
     let next: ModelState | null = null;
     while (ops.length && !next) {
       const op = pickWeighted(rng, ops, (o) => space.morphWeights[o]);
       try {
-        const r = randomMorph(state, rng, new Set([op]));
+        const r = randomOperator(operators, op, rng);
         if (graphMetrics(r.graph).macs <= space.maxMacs) {
           next = r;
           morphs.push(r.record.op);

@@ -150,10 +150,14 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
   return { target, builtIn: true, description: info.description, loaded: await readProfile(file), source: 'profiled', file, cacheKey: key };
 }
 
-/** The search space to profile for a job: the seed networks on the job's own input shape when it is an image. */
+/**
+ * The search space to profile for a job: the seed networks on the job's own input shape when it is an image, grown by
+ * the morphisms and shrunk by the shrinking operators the multi-objective search uses (narrow layers, separable
+ * convolutions, removed layers and skips), so the predictor has seen the small, fast networks it will be asked about.
+ */
 export function searchSpaceFor(inputShape: number[], classes: number): SearchSpace {
   if (inputShape.length !== 3) return DEFAULT_SEARCH_SPACE;
-  return { ...DEFAULT_SEARCH_SPACE, inputShapes: [[...inputShape]], classes };
+  return { ...DEFAULT_SEARCH_SPACE, inputShapes: [[...inputShape]], classes, morphWeights: { ...DEFAULT_SEARCH_SPACE.morphWeights, narrow: 1.5, sepconv: 1, 'remove-layer': 0.5, 'remove-input': 0.5 } };
 }
 
 /** Whether a profile was measured on this machine (so that its latencies can be checked here). */
