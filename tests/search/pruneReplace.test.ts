@@ -82,6 +82,9 @@ describe('Prune and Replace candidate operations', () => {
       expect(history).toContain(opKey(e.op));
     }
     expect(added[0].alpha).toBe(-2);
+    // The same generator replaces the same way (a resumed job rebuilds the same pools).
+    const again = replaceInPool(kept, INITIAL_POOL.map(opKey), 3, s.config.widths, makeRandom(2));
+    expect(again.map((e) => opKey(e.op))).toEqual(next.map((e) => opKey(e.op)));
   });
 });
 

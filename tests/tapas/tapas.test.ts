@@ -12,6 +12,7 @@ import { datasetFingerprint, measureDifficulty } from '../../engine/tapas/datase
 import { appendExperiments, clearExperiments, experimentsSummary, knownDifficulty, readExperiments, rememberDifficulty, type ExperimentRecord } from '../../engine/tapas/experimentDb.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { quadrantImages } from '../helpers/syntheticData.js';
+import { runCli } from '../helpers/jobData.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -75,6 +76,17 @@ describe('the experiment database', () => {
     expect(JSON.stringify(readExperiments({ dir, starter: false }))).not.toMatch(/\/|\.png|\.csv/);
     clearExperiments(dir);
     expect(experimentsSummary(dir)).toMatchObject({ records: 0, bytes: 0 });
+  });
+
+  it('is shown and cleared with `netsprout experiments`', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-lde-'));
+    appendExperiments(syntheticExperiments(3, 6, 4), dir);
+    const shown = await runCli(['experiments', '--json'], { NETSPROUT_EXPERIMENTS_DIR: dir });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ dir, records: 18, jobs: 3 });
+    const cleared = await runCli(['experiments', '--clear'], { NETSPROUT_EXPERIMENTS_DIR: dir });
+    expect(cleared.stdout).toContain('18 experiments');
+    expect(readExperiments({ dir, starter: false })).toEqual([]);
   });
 });
 
