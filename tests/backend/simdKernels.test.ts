@@ -106,6 +106,43 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     tf.dispose([x, dy]);
   });
 
+  it('Conv2DBackpropInput at stride 1 with dilations and explicit padding matches the direct formula', async () => {
+    await useBackend('wasm');
+    for (const { xs, k, d, o, p } of [
+      { xs: [2, 9, 7, 11], k: [3, 3], d: [2, 2], o: 6, p: [2, 2, 2, 2] },
+      { xs: [3, 8, 6, 5], k: [3, 2], d: [1, 3], o: 9, p: [1, 0, 3, 1] },
+      { xs: [1, 10, 5, 16], k: [2, 3], d: [3, 1], o: 4, p: [0, 0, 0, 0] },
+    ]) {
+      const [b, h, w, c] = xs;
+      const oh = h + p[0] + p[1] - (k[0] - 1) * d[0];
+      const ow = w + p[2] + p[3] - (k[1] - 1) * d[1];
+      const dy = randn(b * oh * ow * o);
+      const filter = randn(k[0] * k[1] * c * o);
+      const ref = new Float32Array(size(xs));
+      for (let n = 0; n < b; n++)
+        for (let y = 0; y < oh; y++)
+          for (let x = 0; x < ow; x++)
+            for (let i = 0; i < k[0]; i++)
+              for (let j = 0; j < k[1]; j++) {
+                const yy = y + i * d[0] - p[0];
+                const xx = x + j * d[1] - p[2];
+                if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                for (let ch = 0; ch < c; ch++) {
+                  let acc = 0;
+                  for (let q = 0; q < o; q++) acc += dy[((n * oh + y) * ow + x) * o + q] * filter[((i * k[1] + j) * c + ch) * o + q];
+                  ref[((n * h + yy) * w + xx) * c + ch] += acc;
+                }
+              }
+      const pad = p.every((v) => v === 0) ? 'valid' : [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+      const got = tf.tidy(() => {
+        const inputs = { dy: tf.tensor4d(dy, [b, oh, ow, o]), filter: tf.tensor4d(filter, [k[0], k[1], c, o]) };
+        const out = tf.engine().runKernel('Conv2DBackpropInput', inputs, { strides: 1, pad, dilations: d, dataFormat: 'NHWC', inputShape: xs } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return out.dataSync() as Float32Array;
+      });
+      expectClose(got, ref, `dx ${xs} k=${k} d=${d}`);
+    }
+  });
+
   it('GatherV2 along axis 0 copies rows (float32, int32, bool), refuses indices out of range, and falls back on other axes', async () => {
     const x = randn(7 * 3 * 5);
     const ids = new Int32Array([6, 0, 0, 3, 5, 2]);

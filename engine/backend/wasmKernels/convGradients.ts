@@ -208,8 +208,36 @@ function dilateAndPad(r: KernelRunner, dy: TensorInfo, info: Conv2DInfo): Tensor
   ]);
 }
 
+/**
+ * dx at stride 1 as NetSprout's SIMD kernel (simd/kernels.c, conv2d_input_grad): dy zero-padded by the filter's
+ * reach minus the forward padding, correlated with the flipped filter packed in blocks of 8 input channels; the
+ * output rows are shared between the kernel threads.
+ */
+function conv2dInputGradientSimd(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const be = r.backend;
+  const [kh, kw, c, o] = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
+  const { dh, dw } = stridesDilations(info);
+  const [b, h, w] = [info.batchSize, info.inHeight, info.inWidth];
+  const hp = h + (kh - 1) * dh;
+  const wp = w + (kw - 1) * dw;
+  const dyp = r.allocate([b, hp, wp, o]);
+  const padArgs = [address(be, dy), address(be, dyp), info.outHeight, info.outWidth, o, hp, wp, (kh - 1) * dh - info.padInfo.top, (kw - 1) * dw - info.padInfo.left];
+  runSimd(be, 'pad_nhwc', padArgs, b * hp, 4 * simdThreads(be));
+  const blocks = Math.ceil(c / 8);
+  const packed = r.allocate([blocks * kh * kw * o * 8]);
+  runSimd(be, 'pack_flipped_filter', [address(be, filter), address(be, packed), kh, kw, c, o], blocks, 1);
+  const dx = r.allocate([b, h, w, c]);
+  const args = [address(be, dyp), address(be, packed), address(be, dx), hp, wp, o, h, w, c, kh, kw, dh, dw];
+  runSimd(be, 'conv2d_input_grad', args, b * h, 8 * simdThreads(be));
+  return dx;
+}
+
 /** dx for a regular 2-D convolution. filter: [kh, kw, c, o]. Returns [b, h, w, c]. */
 export function conv2dInputGradient(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  // Fewer than 4 input channels waste most of the kernel's 8-channel blocks (the first layer, whose dx is rarely needed).
+  if (info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels >= 4 && dy.dtype === 'float32' && filter.dtype === 'float32' && simdKernels(r.backend)) {
+    return conv2dInputGradientSimd(r, dy, filter, info);
+  }
   const z = dilateAndPad(r, dy, info);
   const flipped = r.transpose(r.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kh, kw, o, c]
   return r.run('Conv2D', { x: z, filter: flipped }, {

@@ -82,8 +82,8 @@ void max_pool_grad_2x2(const f32* x, const f32* dy, f32* dx, int oh, int ow, int
  * tap of every position lies inside it; dy: [b, oh, ow, o].
  *
  * Register tile: 4 rows of dW by 8 output channels (8 accumulators of 4 lanes). Range: images [n0, n1), part
- * `part`: their sum is written to parts + part*partStride (the caller adds the parts up in order), taking the images
- * in chunks small enough to stay in cache while every tile walks them.
+ * `part`: their sum is written to parts + part*partStride (the caller adds the parts up in order), taking the output
+ * rows in chunks small enough to stay in cache while every tile walks them.
  */
 INLINE int row_offset(int r, int kw, int c, int dh, int dw, int wp) {
   const int ch = r % c;
@@ -101,8 +101,9 @@ INLINE void filter_grad_tile(const f32* xp, const f32* dy, f32* dw, int ldw, con
   int of[4];
   for (int i = 0; i < ROWS; i++) of[i] = off[i];
   const int xStep = sw * c;
-  for (int n = n0; n < n1; n++) {
-    for (int p = 0; p < oh; p++) {
+  for (int row = n0; row < n1; row++) {
+    const int n = row / oh, p = row % oh;
+    {
       const f32* xr = xp + ((n * hp + p * sh) * wp) * c;
       const f32* g = dy + ((n * oh + p) * ow) * o + col;
       for (int q = 0; q < ow; q++) {
@@ -124,8 +125,9 @@ INLINE void filter_grad_tile(const f32* xp, const f32* dy, f32* dw, int ldw, con
 /* Output channels left over from the 4-wide tiles (o not a multiple of 4): one row at a time, scalar. */
 INLINE void filter_grad_scalar(const f32* xp, const f32* dy, f32* dw, int off, int n0, int n1, int hp, int wp, int c,
                                int oh, int ow, int o, int sh, int sw, int col0) {
-  for (int n = n0; n < n1; n++) {
-    for (int p = 0; p < oh; p++) {
+  for (int row = n0; row < n1; row++) {
+    const int n = row / oh, p = row % oh;
+    {
       const f32* xr = xp + ((n * hp + p * sh) * wp) * c + off;
       const f32* g = dy + ((n * oh + p) * ow) * o;
       for (int q = 0; q < ow; q++) {
@@ -146,16 +148,20 @@ INLINE void filter_grad_scalar(const f32* xp, const f32* dy, f32* dw, int off, i
       for (int i = 0; i < ROWS; i++) filter_grad_scalar(xp, dy, dw + (r + i) * o, off[i], m0, m1, hp, wp, c, oh, ow, o, sh, sw, col); \
   } while (0)
 
+#ifndef FG_POSITIONS
+#define FG_POSITIONS 64
+#endif
+
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp, int c, int oh, int ow, int o, int kw,
                         int sh, int sw, int dh, int dwl, int rowsTotal, int partStride, int n0, int n1, int part) {
   f32* dw = parts + part * partStride;
   __builtin_memset(dw, 0, (unsigned long)(rowsTotal * o) * sizeof(f32));
-  const int perImage = oh * ow;
-  int chunk = 256 / (perImage > 0 ? perImage : 1);
+  /* Output rows (n, p) in chunks of about FG_POSITIONS positions: their x and dy stay in cache while every tile walks them. */
+  int chunk = FG_POSITIONS / (ow > 0 ? ow : 1);
   if (chunk < 1) chunk = 1;
-  for (int m0 = n0; m0 < n1; m0 += chunk) {
-    const int m1 = m0 + chunk < n1 ? m0 + chunk : n1;
+  for (int m0 = n0 * oh; m0 < n1 * oh; m0 += chunk) {
+    const int m1 = m0 + chunk < n1 * oh ? m0 + chunk : n1 * oh;
     for (int r = 0; r < rowsTotal; r += 4) {
       const int rows = rowsTotal - r < 4 ? rowsTotal - r : 4;
       int off[4];
@@ -424,5 +430,86 @@ void sgd_step(const f32* v, const f32* vel, const f32* g, f32* vOut, f32* velOut
     const f32 step = nesterov ? gg + nv * momentum : nv;
     velOut[i] = nv;
     vOut[i] = v[i] - step * lr;
+  }
+}
+
+/*
+ * Input gradient of a 2-D convolution at stride 1 (any dilation), as a valid convolution of dy, zero-padded
+ * (dyp: [b, h + (kh-1)*dh, w + (kw-1)*dw, o], dy shifted by (kh-1)*dh - top rows and (kw-1)*dw - left columns), with
+ * the spatially flipped filter:
+ *   dx[n, y, x, ch] = sum over (i, j, k) of dyp[n, y + i*dh, x + j*dw, k] * W[kh-1-i, kw-1-j, ch, k]
+ * The filter is packed first (pack_flipped_filter) as wp[cb][i][j][k][8]: blocks of 8 input channels, zero past c.
+ * Register tile: 4 neighbouring positions of a row by 8 channels. Range: output rows (n, y), b*h of them.
+ */
+EXPORT(pack_flipped_filter)
+void pack_flipped_filter(const f32* w, f32* wp, int kh, int kw, int c, int o, int cb0, int cb1, int part) {
+  (void)part;
+  for (int cb = cb0; cb < cb1; cb++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        for (int k = 0; k < o; k++)
+          for (int t = 0; t < 8; t++) {
+            const int ch = cb * 8 + t;
+            wp[(((cb * kh + i) * kw + j) * o + k) * 8 + t] = ch < c ? w[(((kh - 1 - i) * kw + (kw - 1 - j)) * c + ch) * o + k] : 0.0f;
+          }
+}
+
+INLINE void store_cols(f32* out, v128_t a, v128_t b, int cols) {
+  if (cols >= 8) {
+    wasm_v128_store(out, a);
+    wasm_v128_store(out + 4, b);
+    return;
+  }
+  if (cols > 0) out[0] = wasm_f32x4_extract_lane(a, 0);
+  if (cols > 1) out[1] = wasm_f32x4_extract_lane(a, 1);
+  if (cols > 2) out[2] = wasm_f32x4_extract_lane(a, 2);
+  if (cols > 3) out[3] = wasm_f32x4_extract_lane(a, 3);
+  if (cols > 4) out[4] = wasm_f32x4_extract_lane(b, 0);
+  if (cols > 5) out[5] = wasm_f32x4_extract_lane(b, 1);
+  if (cols > 6) out[6] = wasm_f32x4_extract_lane(b, 2);
+}
+
+INLINE void input_grad_tile(const f32* row, const f32* wb, f32* out, const int P, int x0, int wpd, int o, int c, int kh, int kw,
+                            int dh, int dwl, int cols) {
+  v128_t acc[4][2];
+  for (int p = 0; p < P; p++) acc[p][0] = acc[p][1] = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < kh; i++) {
+    for (int j = 0; j < kw; j++) {
+      const f32* d = row + ((i * dh) * wpd + x0 + j * dwl) * o;
+      const f32* wr = wb + (i * kw + j) * o * 8;
+      for (int k = 0; k < o; k++) {
+        const v128_t w0 = wasm_v128_load(wr + k * 8), w1 = wasm_v128_load(wr + k * 8 + 4);
+        for (int p = 0; p < P; p++) {
+          const v128_t s = wasm_v128_load32_splat(d + p * o + k);
+          acc[p][0] = wasm_f32x4_add(acc[p][0], wasm_f32x4_mul(s, w0));
+          acc[p][1] = wasm_f32x4_add(acc[p][1], wasm_f32x4_mul(s, w1));
+        }
+      }
+    }
+  }
+  for (int p = 0; p < P; p++) store_cols(out + (x0 + p) * c, acc[p][0], acc[p][1], cols);
+}
+
+EXPORT(conv2d_input_grad)
+void conv2d_input_grad(const f32* dyp, const f32* wp, f32* dx, int hp, int wpd, int o, int h, int w, int c, int kh, int kw,
+                       int dh, int dwl, int u0, int u1, int part) {
+  (void)part;
+  const int blocks = (c + 7) / 8;
+  for (int u = u0; u < u1; u++) {
+    const int n = u / h, y = u % h;
+    const f32* row = dyp + ((n * hp + y) * wpd) * o;
+    f32* out = dx + ((n * h + y) * w) * c;
+    for (int cb = 0; cb < blocks; cb++) {
+      const f32* wb = wp + cb * kh * kw * o * 8;
+      const int cols = c - cb * 8 < 8 ? c - cb * 8 : 8;
+      int x0 = 0;
+      for (; x0 + 4 <= w; x0 += 4) input_grad_tile(row, wb, out + cb * 8, 4, x0, wpd, o, c, kh, kw, dh, dwl, cols);
+      switch (w - x0) {
+        case 3: input_grad_tile(row, wb, out + cb * 8, 3, x0, wpd, o, c, kh, kw, dh, dwl, cols); break;
+        case 2: input_grad_tile(row, wb, out + cb * 8, 2, x0, wpd, o, c, kh, kw, dh, dwl, cols); break;
+        case 1: input_grad_tile(row, wb, out + cb * 8, 1, x0, wpd, o, c, kh, kw, dh, dwl, cols); break;
+        default: break;
+      }
+    }
   }
 }
