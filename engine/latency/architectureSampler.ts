@@ -17,6 +17,8 @@ import type { SeededRandom } from '../train/seededRandom.js';
 
 export interface SearchSpace {
   seeds: Array<'small-cnn' | 'reference-cnn'>;
+  /** Networks to grow from instead of the image presets (a job's own seed network for tables and text). */
+  seedGraphs?: Graph[];
   inputShapes: number[][];
   classes: number;
   /** Width factors applied to the seed's convolutions (rounded to multiples of 4). */
@@ -46,12 +48,14 @@ export interface SampledArchitecture {
   origin: { seed: string; inputShape: number[]; widthFactor: number; morphs: string[] };
 }
 
-/** The seed network with every convolution's filters scaled by `factor` (multiples of 4, at least 4). */
+/** The seed network with every convolution's filters and hidden dense layer's units scaled by `factor` (multiples of 4, at least 4). */
 export function scaleWidths(graph: Graph, factor: number): Graph {
   const g = structuredClone(graph);
   for (const l of g.layers) {
     if ((l.type === 'conv2d' || l.type === 'separableConv2d' || l.type === 'conv1d') && l.id !== g.output) {
       l.params.filters = Math.max(4, Math.round((l.params.filters * factor) / 4) * 4);
+    } else if (l.type === 'dense' && l.id !== g.output) {
+      l.params.units = Math.max(4, Math.round((l.params.units * factor) / 4) * 4);
     }
   }
   return g;
@@ -82,10 +86,23 @@ function randomOperator(operators: MorphCandidate[], op: string, rng: SeededRand
 }
 
 export function sampleArchitecture(rng: SeededRandom, space: SearchSpace = DEFAULT_SEARCH_SPACE): SampledArchitecture {
-  const seedName = space.seeds[rng.int(space.seeds.length)];
-  const inputShape = space.inputShapes[rng.int(space.inputShapes.length)];
-  const widthFactor = space.widthFactors[rng.int(space.widthFactors.length)];
-  const seedGraph = scaleWidths(seedName === 'small-cnn' ? smallCnn(inputShape, space.classes) : referenceCnn(inputShape, space.classes), widthFactor);
+  let seedName: string;
+  let inputShape: number[];
+  let widthFactor: number;
+  let seedGraph: Graph;
+  if (space.seedGraphs?.length) {
+    const k = rng.int(space.seedGraphs.length);
+    seedName = `job seed ${k}`;
+    const input = space.seedGraphs[k].layers.find((l) => l.type === 'input');
+    inputShape = input && input.type === 'input' ? input.params.shape : [];
+    widthFactor = space.widthFactors[rng.int(space.widthFactors.length)];
+    seedGraph = scaleWidths(space.seedGraphs[k], widthFactor);
+  } else {
+    seedName = space.seeds[rng.int(space.seeds.length)];
+    inputShape = space.inputShapes[rng.int(space.inputShapes.length)];
+    widthFactor = space.widthFactors[rng.int(space.widthFactors.length)];
+    seedGraph = scaleWidths(seedName === 'small-cnn' ? smallCnn(inputShape, space.classes) : referenceCnn(inputShape, space.classes), widthFactor);
+  }
   let state: ModelState = { graph: seedGraph, weights: initialWeights(seedGraph, rng.seed()) };
   const morphs: string[] = [];
   const steps = rng.int(space.maxMorphs + 1);

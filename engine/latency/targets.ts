@@ -18,6 +18,7 @@ import { cacheRoot } from '../data/images/decodedCache.js';
 import { NetSproutError } from '../errors.js';
 import { openRuntime, type LatencyRuntime, type RuntimeName } from '../hardware/latencyProtocol.js';
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
+import type { Graph } from '../graph/types.js';
 import { DEFAULT_SEARCH_SPACE, type SearchSpace } from './architectureSampler.js';
 import { buildProfile, readProfile, writeProfile, type LoadedProfile, type ProfileProgress } from './deviceProfile.js';
 
@@ -151,13 +152,17 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
 }
 
 /**
- * The search space to profile for a job: the seed networks on the job's own input shape when it is an image, grown by
+ * The search space to profile for a job: the seed networks on the job's own input shape when it is an image (for
+ * tables and text, the job's own seed network `seed`), grown by
  * the morphisms and shrunk by the shrinking operators the multi-objective search uses (narrow layers, separable
  * convolutions, removed layers and skips), so the predictor has seen the small, fast networks it will be asked about.
  */
-export function searchSpaceFor(inputShape: number[], classes: number): SearchSpace {
-  if (inputShape.length !== 3) return DEFAULT_SEARCH_SPACE;
-  return { ...DEFAULT_SEARCH_SPACE, inputShapes: [[...inputShape]], classes, morphWeights: { ...DEFAULT_SEARCH_SPACE.morphWeights, narrow: 1.5, sepconv: 1, 'remove-layer': 0.5, 'remove-input': 0.5 } };
+export function searchSpaceFor(inputShape: number[], classes: number, seed?: Graph): SearchSpace {
+  const morphWeights = { ...DEFAULT_SEARCH_SPACE.morphWeights, narrow: 1.5, sepconv: 1, 'remove-layer': 0.5, 'remove-input': 0.5 };
+  if (inputShape.length === 3) return { ...DEFAULT_SEARCH_SPACE, inputShapes: [[...inputShape]], classes, morphWeights };
+  // Tables and text: the job's own seed network (an MLP, a text CNN) at random widths, grown and shrunk.
+  if (seed) return { ...DEFAULT_SEARCH_SPACE, seedGraphs: [seed], inputShapes: [[...inputShape]], classes, morphWeights };
+  return DEFAULT_SEARCH_SPACE;
 }
 
 /** Whether a profile was measured on this machine (so that its latencies can be checked here). */

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend, useBackend, type BackendName } from '../backend/ladder.js';
+import type { Graph } from '../graph/types.js';
 import { machineProfile } from '../hardware/machineProfile.js';
 import { readProfile, writeProfile, type LoadedProfile, type ProfileProgress } from '../latency/deviceProfile.js';
 import { profiledHere, resolveTarget, searchSpaceFor } from '../latency/targets.js';
@@ -47,6 +48,8 @@ export interface JobTargetOptions {
   seed: number;
   inputShape: number[];
   classes: number;
+  /** The job's seed network (what is profiled for tables and text). */
+  seedGraph?: Graph;
   record(event: JournalEvent): void;
   log(message: string): void;
   onProgress?: (p: ProfileProgress) => void;
@@ -64,7 +67,7 @@ export async function prepareJobTarget(opts: JobTargetOptions): Promise<JobTarge
     resolveTarget(opts.target, {
       engineVersion: opts.engineVersion,
       profileSeconds: profileSecondsFor(opts.budgetSeconds),
-      searchSpace: searchSpaceFor(opts.inputShape, opts.classes),
+      searchSpace: searchSpaceFor(opts.inputShape, opts.classes, opts.seedGraph),
       seed: opts.seed,
       onProgress: opts.onProgress,
     }),

@@ -201,6 +201,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         seed: spec.seed,
         inputShape: data.inputShape,
         classes: data.classes.length,
+        seedGraph: presetSeed,
         record: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
         log,
         onProgress: (p) => {
