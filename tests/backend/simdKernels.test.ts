@@ -106,6 +106,31 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     tf.dispose([x, dy]);
   });
 
+  it('Conv2D (stride 1 on the SIMD kernel, other strides on the backend) matches the cpu backend for paddings, dilations and channel counts', async () => {
+    const cases = [
+      { x: [2, 7, 9, 4], k: [3, 3], o: 8, s: 1, d: 1, pad: 'same' },
+      { x: [3, 8, 6, 5], k: [3, 2], o: 13, s: 1, d: [2, 1], pad: 'valid' },
+      { x: [2, 9, 9, 12], k: [5, 5], o: 3, s: 1, d: 2, pad: 'same' },
+      { x: [1, 6, 7, 9], k: [2, 3], o: 17, s: 1, d: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+      { x: [2, 5, 5, 6], k: [1, 1], o: 7, s: 1, d: 1, pad: 'valid' },
+      { x: [2, 8, 8, 2], k: [3, 3], o: 8, s: 1, d: 1, pad: 'same' },
+      { x: [2, 9, 8, 6], k: [3, 3], o: 5, s: 2, d: 1, pad: 'same' },
+    ] as const;
+    for (const c of cases) {
+      const x = randn(size([...c.x]));
+      const w = randn(c.k[0] * c.k[1] * c.x[3] * c.o);
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const y = tf.conv2d(tf.tensor4d(x, [...c.x] as [number, number, number, number]), tf.tensor4d(w, [c.k[0], c.k[1], c.x[3], c.o]), c.s, c.pad as 'same', 'NHWC', c.d as number);
+          return Float32Array.from(y.dataSync());
+        });
+      };
+      const ref = await run('cpu');
+      expectClose(await run('wasm'), ref, `conv x=${c.x} k=${c.k} d=${c.d} pad=${JSON.stringify(c.pad)}`);
+    }
+  });
+
   it('Conv2DBackpropInput at stride 1 with dilations and explicit padding matches the direct formula', async () => {
     await useBackend('wasm');
     for (const { xs, k, d, o, p } of [

@@ -209,27 +209,41 @@ function dilateAndPad(r: KernelRunner, dy: TensorInfo, info: Conv2DInfo): Tensor
 }
 
 /**
- * dx at stride 1 as NetSprout's SIMD kernel (simd/kernels.c, conv2d_input_grad): dy zero-padded by the filter's
- * reach minus the forward padding, correlated with the flipped filter packed in blocks of 8 input channels; the
- * output rows are shared between the kernel threads.
+ * A stride-1 convolution as NetSprout's SIMD kernel (simd/kernels.c, conv2d_packed) of `input` ([b, ·, ·, kc]), placed
+ * at (top, left) in a zero-padded copy of height oh + (kh−1)·dh and width ow + (kw−1)·dw, with `filter` packed in
+ * blocks of 8 output channels (flip: the input gradient's flipped, transposed filter). The output rows are shared
+ * between the kernel threads. Returns [b, oh, ow, qc].
  */
-function conv2dInputGradientSimd(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+export function conv2dStride1Simd(
+  r: KernelRunner, input: TensorInfo, filter: TensorInfo, flip: boolean,
+  out: { oh: number; ow: number; top: number; left: number; dh: number; dw: number },
+): TensorInfo {
   const be = r.backend;
-  const [kh, kw, c, o] = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
+  const [kh, kw, c, o] = filter.shape;
+  const [kc, qc] = flip ? [o, c] : [c, o];
+  const [b, h, w] = input.shape;
+  const hp = out.oh + (kh - 1) * out.dh;
+  const wp = out.ow + (kw - 1) * out.dw;
+  let padded = input;
+  if (out.top !== 0 || out.left !== 0 || hp !== h || wp !== w) {
+    padded = r.allocate([b, hp, wp, kc]);
+    runSimd(be, 'pad_nhwc', [address(be, input), address(be, padded), h, w, kc, hp, wp, out.top, out.left], b * hp, 4 * simdThreads(be));
+  }
+  const blocks = Math.ceil(qc / 8);
+  const packed = r.allocate([blocks * kh * kw * kc * 8]);
+  runSimd(be, 'pack_filter', [address(be, filter), address(be, packed), kh, kw, c, o, flip ? 1 : 0], blocks, 1);
+  const result = r.allocate([b, out.oh, out.ow, qc]);
+  const args = [address(be, padded), address(be, packed), address(be, result), hp, wp, kc, out.oh, out.ow, qc, kh, kw, out.dh, out.dw];
+  runSimd(be, 'conv2d_packed', args, b * out.oh, 8 * simdThreads(be));
+  return result;
+}
+
+/** dx at stride 1 with the SIMD kernel: dy padded by the filter's reach minus the forward padding, the filter flipped. */
+function conv2dInputGradientSimd(r: KernelRunner, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { dh, dw } = stridesDilations(info);
-  const [b, h, w] = [info.batchSize, info.inHeight, info.inWidth];
-  const hp = h + (kh - 1) * dh;
-  const wp = w + (kw - 1) * dw;
-  const dyp = r.allocate([b, hp, wp, o]);
-  const padArgs = [address(be, dy), address(be, dyp), info.outHeight, info.outWidth, o, hp, wp, (kh - 1) * dh - info.padInfo.top, (kw - 1) * dw - info.padInfo.left];
-  runSimd(be, 'pad_nhwc', padArgs, b * hp, 4 * simdThreads(be));
-  const blocks = Math.ceil(c / 8);
-  const packed = r.allocate([blocks * kh * kw * o * 8]);
-  runSimd(be, 'pack_flipped_filter', [address(be, filter), address(be, packed), kh, kw, c, o], blocks, 1);
-  const dx = r.allocate([b, h, w, c]);
-  const args = [address(be, dyp), address(be, packed), address(be, dx), hp, wp, o, h, w, c, kh, kw, dh, dw];
-  runSimd(be, 'conv2d_input_grad', args, b * h, 8 * simdThreads(be));
-  return dx;
+  const top = (info.filterHeight - 1) * dh - info.padInfo.top;
+  const left = (info.filterWidth - 1) * dw - info.padInfo.left;
+  return conv2dStride1Simd(r, dy, filter, true, { oh: info.inHeight, ow: info.inWidth, top, left, dh, dw });
 }
 
 /** dx for a regular 2-D convolution. filter: [kh, kw, c, o]. Returns [b, h, w, c]. */

@@ -1,8 +1,7 @@
 /**
  * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, computed with NetSprout's SIMD
  * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
- * backend); faster replacements for some it has: Conv2DBackpropInput (as a forward convolution, about 10× faster),
- * MaxPoolGrad, Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
+ * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, MaxPoolGrad, Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
  * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step, the softmax cross-entropy
  * loss), used by engine/train.
  */
@@ -19,6 +18,7 @@ import {
 import {
   conv2dFilterGradient,
   conv2dInputGradient,
+  conv2dStride1Simd,
   convInfoFor,
   depthwiseFilterGradient,
   depthwiseInputGradient,
@@ -27,6 +27,7 @@ import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN, MOVING_AVERAGES } 
 import { gatherKernel, identityKernel } from './dataKernels.js';
 import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD, globalAvgPoolKernels } from './globalAvgPool.js';
 import { KernelRunner } from './kernelRunner.js';
+import { simdKernels } from './simdKernels.js';
 import { SGD_STEP, sgdStepKernel } from './sgdStep.js';
 import { SOFTMAX_CROSS_ENTROPY, softmaxCrossEntropyKernel } from './softmaxCrossEntropy.js';
 import { maxPoolGrad } from './maxPoolGrad.js';
@@ -58,8 +59,39 @@ type Pad = Parameters<typeof convInfoFor>[4];
 type Rounding = Parameters<typeof convInfoFor>[5];
 type Pair = number | [number, number];
 
+/**
+ * Conv2D: at stride 1 with 4+ input channels (float32, NHWC) NetSprout's SIMD kernel (faster than XNNPACK's here,
+ * and it needs no operator built for every new filter, which training makes at every step); else the backend's own.
+ */
+function conv2dKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
+  return {
+    ...(original ?? {}),
+    kernelName: 'Conv2D',
+    backendName,
+    kernelFunc: (args) => {
+      const { x, filter } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as Attrs;
+      const info = convInfoFor(x.shape, filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
+      const fits = info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels >= 4 && x.dtype === 'float32' && filter.dtype === 'float32';
+      if (fits && (a.dataFormat ?? 'NHWC') === 'NHWC' && simdKernels(args.backend as KernelBackend)) {
+        const r = new KernelRunner(args.backend as KernelBackend, backendName);
+        try {
+          const out = { oh: info.outHeight, ow: info.outWidth, top: info.padInfo.top, left: info.padInfo.left, dh: info.dilationHeight, dw: info.dilationWidth };
+          return r.finish(conv2dStride1Simd(r, x, filter, false, out));
+        } catch (e) {
+          r.disposeAll();
+          throw e;
+        }
+      }
+      if (!original) throw new Error('Conv2D: no kernel for this case');
+      return original.kernelFunc(args);
+    },
+  };
+}
+
 export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
   return [
+    conv2dKernel(backendName, getKernel('Conv2D', backendName)),
     kernel('Conv2DBackpropFilter', backendName, (r, { x, dy }, a) => {
       const info = convInfoFor(x.shape, a.filterShape as number[], a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
       return conv2dFilterGradient(r, x, dy, info);
@@ -98,6 +130,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
 
 /** Names of the kernels registered here, replacing the backend's own where it had one. */
 export const WASM_TRAINING_KERNELS = [
+  'Conv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',

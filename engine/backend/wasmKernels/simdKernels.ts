@@ -22,9 +22,9 @@ export interface SimdKernelExports {
   global_avg_pool(x: number, y: number, s: number, c: number, n0: number, n1: number, part: number): void;
   global_avg_pool_grad(dy: number, dx: number, s: number, c: number, n0: number, n1: number, part: number): void;
   sgd_step(v: number, vel: number, g: number, vOut: number, velOut: number, lr: number, momentum: number, wd: number, nesterov: number, i0: number, i1: number): void;
-  pack_flipped_filter(w: number, wp: number, kh: number, kw: number, c: number, o: number, cb0: number, cb1: number, part: number): void;
-  conv2d_input_grad(
-    dyp: number, wp: number, dx: number, hp: number, wpd: number, o: number, h: number, w: number, c: number, kh: number, kw: number,
+  pack_filter(w: number, wp: number, kh: number, kw: number, c: number, o: number, flip: number, blk0: number, blk1: number, part: number): void;
+  conv2d_packed(
+    input: number, wp: number, out: number, hp: number, wpd: number, kc: number, oh: number, ow: number, qc: number, kh: number, kw: number,
     dh: number, dw: number, u0: number, u1: number, part: number,
   ): void;
   pad_nhwc(x: number, out: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number, row0: number, row1: number, part: number): void;

@@ -434,23 +434,30 @@ void sgd_step(const f32* v, const f32* vel, const f32* g, f32* vOut, f32* velOut
 }
 
 /*
- * Input gradient of a 2-D convolution at stride 1 (any dilation), as a valid convolution of dy, zero-padded
- * (dyp: [b, h + (kh-1)*dh, w + (kw-1)*dw, o], dy shifted by (kh-1)*dh - top rows and (kw-1)*dw - left columns), with
- * the spatially flipped filter:
- *   dx[n, y, x, ch] = sum over (i, j, k) of dyp[n, y + i*dh, x + j*dw, k] * W[kh-1-i, kw-1-j, ch, k]
- * The filter is packed first (pack_flipped_filter) as wp[cb][i][j][k][8]: blocks of 8 input channels, zero past c.
- * Register tile: 4 neighbouring positions of a row by 8 channels. Range: output rows (n, y), b*h of them.
+ * A 2-D convolution at stride 1 (any dilation) of an already zero-padded input with a packed filter, which serves
+ * both the forward convolution and its input gradient:
+ *   out[n, y, x, q] = sum over (i, j, k) of in[n, y + i*dh, x + j*dw, k] * wp[q/8][i][j][k][q%8]
+ * in: [b, hp, wpd, kc] (hp = oh + (kh-1)*dh, wpd = ow + (kw-1)*dw); out: [b, oh, ow, qc].
+ * pack_filter lays out the filter W [kh, kw, c, o] in blocks of 8 output channels (zero past the last):
+ *   forward (flip = 0):         k = c, q = o, wp[q/8][i][j][k][q%8] = W[i, j, k, q]
+ *   input gradient (flip = 1):  k = o, q = c, wp[q/8][i][j][k][q%8] = W[kh-1-i, kw-1-j, q, k]
+ * (for the input gradient, `in` is dy padded by (kh-1)*dh - top rows and (kw-1)*dw - left columns before).
+ * Register tile: 4 neighbouring positions of a row by 8 output channels, the reduction running along contiguous
+ * channels. Range: output rows (n, y), b*oh of them.
  */
-EXPORT(pack_flipped_filter)
-void pack_flipped_filter(const f32* w, f32* wp, int kh, int kw, int c, int o, int cb0, int cb1, int part) {
+EXPORT(pack_filter)
+void pack_filter(const f32* w, f32* wp, int kh, int kw, int c, int o, int flip, int blk0, int blk1, int part) {
   (void)part;
-  for (int cb = cb0; cb < cb1; cb++)
+  const int kc = flip ? o : c, qc = flip ? c : o;
+  for (int blk = blk0; blk < blk1; blk++)
     for (int i = 0; i < kh; i++)
       for (int j = 0; j < kw; j++)
-        for (int k = 0; k < o; k++)
+        for (int k = 0; k < kc; k++)
           for (int t = 0; t < 8; t++) {
-            const int ch = cb * 8 + t;
-            wp[(((cb * kh + i) * kw + j) * o + k) * 8 + t] = ch < c ? w[(((kh - 1 - i) * kw + (kw - 1 - j)) * c + ch) * o + k] : 0.0f;
+            const int q = blk * 8 + t;
+            f32 v = 0.0f;
+            if (q < qc) v = flip ? w[(((kh - 1 - i) * kw + (kw - 1 - j)) * c + q) * o + k] : w[((i * kw + j) * c + k) * o + q];
+            wp[(((blk * kh + i) * kw + j) * kc + k) * 8 + t] = v;
           }
 }
 
@@ -490,9 +497,10 @@ INLINE void input_grad_tile(const f32* row, const f32* wb, f32* out, const int P
   for (int p = 0; p < P; p++) store_cols(out + (x0 + p) * c, acc[p][0], acc[p][1], cols);
 }
 
-EXPORT(conv2d_input_grad)
-void conv2d_input_grad(const f32* dyp, const f32* wp, f32* dx, int hp, int wpd, int o, int h, int w, int c, int kh, int kw,
-                       int dh, int dwl, int u0, int u1, int part) {
+EXPORT(conv2d_packed)
+void conv2d_packed(const f32* dyp, const f32* wp, f32* dx, int hp, int wpd, int o, int h, int w, int c, int kh, int kw,
+                   int dh, int dwl, int u0, int u1, int part) {
+  /* Names as for the input gradient: dyp the padded input, o its channels, (h, w, c) the output's. */
   (void)part;
   const int blocks = (c + 7) / 8;
   for (int u = u0; u < u1; u++) {
