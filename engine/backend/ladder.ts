@@ -87,7 +87,8 @@ async function tryWasm(): Promise<string> {
       unrefWasmWorkers();
       wasmThreads = wasm.getThreadsCount();
       const kernelThreads = await startSimdThreads(tf.backend(), wasmThreads);
-      return `XNNPACK, threaded SIMD build, ${wasmThreads} threads; NetSprout's SIMD training kernels on ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'}`;
+      const kernels = simdKernels(tf.backend()) ? `on ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'}` : 'off (NETSPROUT_SIMD_KERNELS)';
+      return `XNNPACK, threaded SIMD build, ${wasmThreads} threads; NetSprout's SIMD training kernels ${kernels}`;
     } catch (e) {
       unregisterThreadedWasm();
       threadNote = `; the threaded build did not start (${firstLine(e)})`;
@@ -96,7 +97,7 @@ async function tryWasm(): Promise<string> {
   await activate('wasm');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   wasmThreads = wasm.getThreadsCount();
-  const kernels = simdKernels(tf.backend()) ? "; NetSprout's SIMD training kernels on 1 thread" : '';
+  const kernels = `; NetSprout's SIMD training kernels ${simdKernels(tf.backend()) ? 'on 1 thread' : 'off (NETSPROUT_SIMD_KERNELS)'}`;
   return `XNNPACK, ${simd ? 'SIMD' : 'plain'} build, ${wasmThreads} thread${threads > 1 ? threadNote : ' (one CPU, or NETSPROUT_THREADS=1)'}${kernels}`;
 }
 

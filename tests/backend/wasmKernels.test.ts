@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, useBackend } from '../../engine/backend/ladder.js';
+import { setSimdKernelsEnabled } from '../../engine/backend/wasmKernels/simdKernels.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 
 const rand = makeRandom(1234);
@@ -203,4 +204,33 @@ describe('WASM training kernels match the cpu backend', () => {
     for (let i = 0; i < 3; i++) await runOn('wasm', 'Conv2DBackpropFilter', fIn, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] });
     expect(tf.memory().numBytes).toBe(before);
   });
+});
+
+describe("with NetSprout's SIMD kernels off (NETSPROUT_SIMD_KERNELS=off), the XNNPACK compositions match the cpu backend", () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+    setSimdKernelsEnabled(false);
+  });
+  afterAll(() => setSimdKernelsEnabled(true));
+
+  // Few input channels (im2col), c < o at stride 1 (operands swapped), the transposed convolution, and by taps.
+  for (const c of [convCases[0], convCases[1], convCases[4], convCases[6], convCases[7], convCases[8]]) {
+    it(`Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput, x=${c.x} k=${c.k} strides=${c.strides} pad=${JSON.stringify(c.pad)}`, async () => {
+      await useBackend('cpu');
+      const filterShape: number[] = [c.k[0], c.k[1], c.x[3], c.o];
+      const yShape = tf.tidy(() => tf.conv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D, c.strides as [number, number], c.pad as 'same').shape);
+      const x = randn(size([...c.x]));
+      const dy = randn(size(yShape));
+      const w = randn(size(filterShape));
+      const cAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: 1 };
+      const cIn = { x: [x, [...c.x]], filter: [w, filterShape] } as Record<string, [Float32Array, number[]]>;
+      expectClose(await runOn('wasm', 'Conv2D', cIn, cAttrs), await runOn('cpu', 'Conv2D', cIn, cAttrs));
+      const fAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape };
+      const fIn = { x: [x, [...c.x]], dy: [dy, yShape] } as Record<string, [Float32Array, number[]]>;
+      expectClose(await runOn('wasm', 'Conv2DBackpropFilter', fIn, fAttrs), await runOn('cpu', 'Conv2DBackpropFilter', fIn, fAttrs));
+      const iAttrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: [...c.x] };
+      const iIn = { dy: [dy, yShape], filter: [w, filterShape] } as Record<string, [Float32Array, number[]]>;
+      expectClose(await runOn('wasm', 'Conv2DBackpropInput', iIn, iAttrs), await runOn('cpu', 'Conv2DBackpropInput', iIn, iAttrs));
+    });
+  }
 });

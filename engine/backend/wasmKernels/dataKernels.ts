@@ -23,7 +23,7 @@ export function identityKernel(backendName: string, original: KernelConfig | und
     backendName,
     kernelFunc: (args) => {
       const x = args.inputs.x as TensorInfo;
-      if (x.dtype === 'string' && original) return original.kernelFunc(args);
+      if ((x.dtype === 'string' || !simdKernels(args.backend as KernelBackend)) && original) return original.kernelFunc(args);
       (args.backend as RefCountedBackend).incRef(x.dataId);
       return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
     },

@@ -54,8 +54,23 @@ export function backendMemory(backend: KernelBackend): WebAssembly.Memory | null
   return wasm?.wasmMemory ?? wasm?.asm?.memory ?? null;
 }
 
-/** The kernels over `backend`'s heap, or null where the backend's memory is not reachable. */
+let enabled = !/^(0|off|false|no)$/i.test(process.env.NETSPROUT_SIMD_KERNELS ?? '');
+
+/**
+ * Turns NetSprout's SIMD kernels on or off (initially off where NETSPROUT_SIMD_KERNELS is 0/off/false/no). Off, every
+ * kernel registered in register.ts takes its other path (XNNPACK compositions, the backend's own kernels, tf ops in
+ * engine/train): stock TensorFlow.js WASM plus the gradients it lacks, e.g. to measure what a browser would run.
+ */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** The kernels over `backend`'s heap; null where they are off or the backend's memory is not reachable. */
 export function simdKernels(backend: KernelBackend): SimdKernelExports | null {
+  return enabled ? kernelsFor(backend) : null;
+}
+
+function kernelsFor(backend: KernelBackend): SimdKernelExports | null {
   const memory = backendMemory(backend);
   if (!memory) return null;
   let k = instances.get(memory);
@@ -79,7 +94,7 @@ export function address(backend: KernelBackend, t: TensorInfo): number {
  */
 export async function startSimdThreads(backend: KernelBackend, threads: number): Promise<number> {
   const memory = backendMemory(backend);
-  const local = simdKernels(backend);
+  const local = kernelsFor(backend);
   if (!memory || !local || threads <= 1 || !(memory.buffer instanceof SharedArrayBuffer)) return 1;
   const existing = pools.get(memory);
   if (existing) return existing.threads;
@@ -107,7 +122,7 @@ export function runSimd(backend: KernelBackend, name: keyof SimdKernelExports, a
     pool.run(name, args, total, chunks);
     return;
   }
-  const fn = simdKernels(backend)![name] as unknown as (...a: number[]) => void;
+  const fn = kernelsFor(backend)![name] as unknown as (...a: number[]) => void;
   const { size, count } = chunkRanges(total, chunks);
   for (let idx = 0; idx < count; idx++) fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
 }
