@@ -101,11 +101,16 @@ INLINE void filter_grad_tile(const f32* xp, const f32* dy, f32* dw, int ldw, con
   int of[4];
   for (int i = 0; i < ROWS; i++) of[i] = off[i];
   const int xStep = sw * c;
+  /* Output row `row` = (n, p); its x row starts at ((n*hp + p*sh)*wp)*c, its dy row at row*ow*o. */
+  int n = n0 / oh, p = n0 % oh;
   for (int row = n0; row < n1; row++) {
-    const int n = row / oh, p = row % oh;
     {
       const f32* xr = xp + ((n * hp + p * sh) * wp) * c;
-      const f32* g = dy + ((n * oh + p) * ow) * o + col;
+      const f32* g = dy + row * ow * o + col;
+      if (++p == oh) {
+        p = 0;
+        n++;
+      }
       for (int q = 0; q < ow; q++) {
         v128_t d[2];
         for (int v = 0; v < VEC; v++) d[v] = wasm_v128_load(g + 4 * v);
