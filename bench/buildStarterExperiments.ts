@@ -7,7 +7,7 @@
  * epochs, accuracy; no data). Then prints how well the accuracy predictor ranks the networks of each job when
  * fitted on the others (leave one job out). Each run takes its budget; run it in parts with --runs and --append.
  * --sample also trains that many networks drawn from the Hyperband++ chain space (random architecture and training
- * hyper-parameters, 1 to 3 epochs, on 3,000 training examples), as TAPAS initialises its database, recorded in
+ * hyper-parameters, 1 or 2 epochs, on 1,500 training examples; --sample-limit), as TAPAS initialises its database, recorded in
  * groups of ten as pseudo-jobs; --runs none skips the search jobs.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ for (const part of opt('--sample', '').split(',').filter((x) => x)) {
   const d = DATASETS[name];
   if (!d || !existsSync(d.data)) continue;
   await initBackend();
-  const data = await prepareData(d.data, { limit: 3000, seed: 0 });
+  const data = await prepareData(d.data, { limit: Number(opt('--sample-limit', '1500')), seed: 0 });
   const facts = { kind: data.kind, inputShape: data.inputShape, classes: data.classes.length, train: data.train, validation: data.validation, vocabularySize: data.vocabularySize };
   const { dcn } = await measureDifficulty(facts, { seed: 0 });
   const dataset = datasetFingerprint(facts);
@@ -78,13 +78,15 @@ for (const part of opt('--sample', '').split(',').filter((x) => x)) {
     if (i % 10 === 0) job = randomUUID().slice(0, 12);
     const config = sampleChain(seed, rng);
     const graph = chainGraph(seed, config);
-    const epochs = 1 + rng.int(3);
+    const epochs = 1 + rng.int(2);
     const model = GraphModel.create(graph, i);
     try {
       await train(model, data.train, { epochs, batchSize: 64, optimizer: config.training.optimizer ?? 'sgd', lrStart: config.training.lrStart ?? 0.05, lrEnd: 0, momentum: config.training.momentum, weightDecay: config.training.weightDecay, seed: i });
       const { accuracy } = await evaluate(model, data.validation);
       collected.push({ v: 1, job, dataset, kind: experimentKind(data.kind), classes: data.classes.length, trainCount: data.train.y.length, dcn, arch: encodeArchitecture(graph), epochs, parentAccuracy: null, training: config.training, accuracy: Number(accuracy.toFixed(5)), strategy: 'sampled' });
       process.stdout.write(`${name} sampled ${i + 1}/${count}: ${epochs} epoch(s), ${(accuracy * 100).toFixed(1)}%\n`);
+      // Written as it goes, so that a stopped build keeps what it trained.
+      writeFileSync(STARTER_EXPERIMENTS, collected.map((r) => JSON.stringify(r)).join('\n') + '\n');
     } catch (e) {
       process.stdout.write(`${name} sampled ${i + 1}/${count}: ${(e as Error).message.split('\n')[0]}\n`);
     } finally {
