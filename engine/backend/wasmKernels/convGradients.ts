@@ -1,5 +1,11 @@
 /**
- * Convolution gradients for the WASM backend, computed as forward convolutions that XNNPACK runs fast.
+ * Convolution gradients for the WASM backend.
+ *
+ * With NetSprout's SIMD kernels (simd/kernels.c; on unless NETSPROUT_SIMD_KERNELS=off): the filter gradient is one
+ * direct kernel for every stride, dilation and padding (conv2dFilterGradientSimd), and the input gradient at
+ * stride 1 a convolution of padded dy with the flipped filter on the kernel that also runs Conv2D
+ * (conv2dStride1Simd). Otherwise, and for the input gradient at larger strides, forward convolutions that XNNPACK
+ * runs:
  *
  * Filter gradient of y = conv(x, W) (stride s, dilation d, padding p):
  *   dW[i,j,c,o] = Σ_{b,p,q} xpad[b, p·s + i·d, q·s + j·d, c] · dy[b,p,q,o]

@@ -1,8 +1,9 @@
 /**
- * MaxPoolGrad for the WASM backend, written in JavaScript over the backend's own heap (no copy in or out):
- * each output position sends its gradient to the first maximum of its window, exactly as TensorFlow does.
- * The package's C++ kernel recomputes window indices per element and was the largest cost of a training step;
- * this one is a single pass over dy with four reads per 2×2 window.
+ * MaxPoolGrad for the WASM backend over the backend's own heap (no copy in or out): each output position sends its
+ * gradient to the first maximum of its window, exactly as TensorFlow does. The package's C++ kernel recomputes
+ * window indices per element and was the largest cost of a training step. The common 2×2, stride-2 pooling runs
+ * as NetSprout's SIMD kernel (simd/kernels.c, max_pool_grad_2x2) where it is on, else as the JavaScript loop
+ * below; other poolings as the general JavaScript loop.
  */
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import { address, runSimd, simdKernels, simdThreads } from './simdKernels.js';
