@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, useBackend } from '../../engine/backend/ladder.js';
-import { simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
+import { runSimd, simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { sgd } from '../../engine/train/optimizers.js';
 import { GraphBuilder } from '../../engine/graph/builder.js';
@@ -286,6 +286,17 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     const got = await run('wasm');
     expect(ref.length).toBe(4);
     ref.forEach((r, i) => expectClose(got[i], r, `moving statistic ${i}`));
+  });
+
+  it('a kernel that fails (here: reads outside the heap) throws on the calling thread, and the threads work on afterwards', async () => {
+    await useBackend('wasm');
+    const far = 0x7ff00000;
+    expect(() => runSimd(tf.backend(), 'pad_nhwc', [far, far, 8, 8, 4, 8, 8, 0, 0], 64, 8)).toThrow();
+    const x = randn(4 * 6 * 6 * 8);
+    const got = tf.tidy(() => tf.conv2d(tf.tensor4d(x, [4, 6, 6, 8]), tf.ones([3, 3, 8, 8]), 1, 'same').dataSync() as Float32Array);
+    await useBackend('cpu');
+    const ref = tf.tidy(() => tf.conv2d(tf.tensor4d(x, [4, 6, 6, 8]), tf.ones([3, 3, 8, 8]), 1, 'same').dataSync() as Float32Array);
+    expectClose(got, ref, 'conv after a failure');
   });
 
   it('leak no backend memory', async () => {

@@ -218,7 +218,7 @@ describe("with NetSprout's SIMD kernels off (NETSPROUT_SIMD_KERNELS=off), the XN
     it(`Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput, x=${c.x} k=${c.k} strides=${c.strides} pad=${JSON.stringify(c.pad)}`, async () => {
       await useBackend('cpu');
       const filterShape: number[] = [c.k[0], c.k[1], c.x[3], c.o];
-      const yShape = tf.tidy(() => tf.conv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D, c.strides as [number, number], c.pad as 'same').shape);
+      const yShape = tf.tidy(() => tf.conv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D, c.strides as unknown as [number, number], c.pad as 'same').shape);
       const x = randn(size([...c.x]));
       const dy = randn(size(yShape));
       const w = randn(size(filterShape));

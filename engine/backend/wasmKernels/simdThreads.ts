@@ -22,7 +22,8 @@ const DONE = 4; // chunks finished
 const CHUNKS = 5;
 const CHUNK_SIZE = 6;
 const TOTAL = 7;
-const ARGS = 8;
+const FAILED = 8; // a worker's chunk threw (its message goes to the worker's stderr)
+const ARGS = 9;
 const CLOSED = 0x7fff; // a tag no job has
 const MAX_CHUNKS = 0xffff;
 
@@ -76,7 +77,12 @@ for (;;) {
   for (let i = 0; i < n; i++) args.push(Atomics.load(ctl, ${ARGS} + i));
   const chunks = Atomics.load(ctl, ${CHUNKS}), size = Atomics.load(ctl, ${CHUNK_SIZE}), total = Atomics.load(ctl, ${TOTAL});
   for (let idx = claim(tag, chunks); idx >= 0; idx = claim(tag, chunks)) {
-    fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
+    try {
+      fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, 1);
+      console.error(e);
+    }
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -145,21 +151,33 @@ export class SimdThreadPool {
     Atomics.store(ctl, CHUNK_SIZE, size);
     Atomics.store(ctl, TOTAL, total);
     Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, CLAIM, tag << 16);
     Atomics.store(ctl, SEQ, seq);
     Atomics.notify(ctl, SEQ);
     let ran = 0;
-    for (let idx = claim(ctl, tag, count); idx >= 0; idx = claim(ctl, tag, count)) {
-      fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
-      ran++;
+    let claimed = count;
+    let error: unknown = null;
+    try {
+      for (let idx = claim(ctl, tag, count); idx >= 0; idx = claim(ctl, tag, count)) {
+        ran++;
+        fn(...args, idx * size, Math.min(total, (idx + 1) * size), idx);
+      }
+    } catch (e) {
+      // No more claims; wait only for the chunks the workers already took.
+      error = e;
+      const v = Atomics.exchange(ctl, CLAIM, CLOSED << 16);
+      claimed = v >>> 16 === tag ? Math.min(v & 0xffff, count) : count;
     }
     Atomics.add(ctl, DONE, ran);
     for (let spins = 0; ; spins++) {
       const done = Atomics.load(ctl, DONE);
-      if (done >= count) break;
+      if (done >= claimed) break;
       if (spins > 1000) Atomics.wait(ctl, DONE, done, 1);
     }
     Atomics.store(ctl, CLAIM, CLOSED << 16);
+    if (error) throw error;
+    if (Atomics.load(ctl, FAILED)) throw new Error(`The SIMD kernel ${name} failed on a worker thread (its error is printed above).`);
   }
 
   /** Ends the workers. */
