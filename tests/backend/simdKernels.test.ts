@@ -94,6 +94,23 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     expectClose(await run('wasm'), ref, 'dx');
   });
 
+  it('MaxPool (2×2 tiling on the SIMD kernel, other windows and odd sizes on the backend) matches the cpu backend', async () => {
+    for (const { shape, f, st, pad } of [
+      { shape: [3, 6, 8, 6], f: 2, st: 2, pad: 'valid' },
+      { shape: [2, 4, 4, 16], f: 2, st: 2, pad: 'same' },
+      { shape: [2, 5, 7, 4], f: 2, st: 2, pad: 'same' },
+      { shape: [2, 7, 7, 5], f: 3, st: 2, pad: 'valid' },
+    ] as const) {
+      const x = randn(size([...shape]));
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => Float32Array.from(tf.maxPool(tf.tensor4d(x, [...shape] as [number, number, number, number]), f, st, pad).dataSync()));
+      };
+      const ref = await run('cpu');
+      expectClose(await run('wasm'), ref, `maxPool ${shape} ${f}/${st} ${pad}`);
+    }
+  });
+
   it('Conv2DBackpropFilter gives the same bits on every call (sums per fixed chunk, whichever thread runs it)', async () => {
     await useBackend('wasm');
     const xs = [32, 9, 9, 12];

@@ -63,17 +63,32 @@ function maxPoolGrad2x2(dx: Float32Array, xv: Float32Array, dyv: Float32Array, b
   }
 }
 
+/** Whether a pooling is the common 2×2, stride-2 one that tiles its input exactly (no padding, no dilation). */
+export function isTiling2x2(info: backend_util.Conv2DInfo, inH: number, inW: number): boolean {
+  return (
+    info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    inH === 2 * info.outHeight && inW === 2 * info.outWidth
+  );
+}
+
+/** MaxPool forward for the 2×2 tiling case as NetSprout's SIMD kernel; null where it does not apply. */
+export function maxPool2x2(backend: KernelBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  const [batch, inH, inW, channels] = x.shape;
+  if (x.dtype !== 'float32' || !isTiling2x2(info, inH, inW) || !simdKernels(backend)) return null;
+  const out = (backend as WasmHeapBackend).makeOutput([batch, info.outHeight, info.outWidth, channels], 'float32');
+  const args = [address(backend, x), address(backend, out), info.outHeight, info.outWidth, channels];
+  runSimd(backend, 'max_pool_2x2', args, batch * info.outHeight, 4 * simdThreads(backend));
+  return out;
+}
+
 export function maxPoolGrad(backend: KernelBackend, dy: TensorInfo, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const out = (backend as WasmHeapBackend).makeOutput(x.shape, 'float32');
   const dx = heapView(backend, out);
   const xv = heapView(backend, x);
   const dyv = heapView(backend, dy);
   const [batch, inH, inW, channels] = x.shape;
-  if (
-    info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
-    info.dilationHeight === 1 && info.dilationWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 &&
-    inH === 2 * info.outHeight && inW === 2 * info.outWidth
-  ) {
+  if (isTiling2x2(info, inH, inW)) {
     if (simdKernels(backend)) {
       const args = [address(backend, x), address(backend, dy), address(backend, out), info.outHeight, info.outWidth, channels];
       runSimd(backend, 'max_pool_grad_2x2', args, batch * info.outHeight, 4 * simdThreads(backend));

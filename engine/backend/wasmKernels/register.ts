@@ -1,7 +1,8 @@
 /**
  * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, computed with NetSprout's SIMD
  * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
- * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, MaxPoolGrad, Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
+ * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, MaxPool and MaxPoolGrad,
+ * Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
  * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step, the softmax cross-entropy
  * loss), used by engine/train.
  */
@@ -30,7 +31,7 @@ import { KernelRunner } from './kernelRunner.js';
 import { simdKernels } from './simdKernels.js';
 import { SGD_STEP, sgdStepKernel } from './sgdStep.js';
 import { SOFTMAX_CROSS_ENTROPY, softmaxCrossEntropyKernel } from './softmaxCrossEntropy.js';
-import { maxPoolGrad } from './maxPoolGrad.js';
+import { maxPool2x2, maxPoolGrad } from './maxPoolGrad.js';
 import { unsortedSegmentSum } from './unsortedSegmentSum.js';
 
 type Attrs = NamedAttrMap & Record<string, unknown>;
@@ -89,8 +90,29 @@ function conv2dKernel(backendName: string, original: KernelConfig | undefined): 
   };
 }
 
+/** MaxPool: the 2×2, stride-2 tiling case as NetSprout's SIMD kernel; else the backend's own (XNNPACK). */
+function maxPoolKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
+  return {
+    ...(original ?? {}),
+    kernelName: 'MaxPool',
+    backendName,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as TensorInfo;
+      const a = args.attrs as Attrs;
+      if (x.shape.length === 4) {
+        const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize as Pair, a.strides as Pair, 1, a.pad as 'same', a.dimRoundingMode as Rounding);
+        const out = maxPool2x2(args.backend as KernelBackend, x, info);
+        if (out) return out;
+      }
+      if (!original) throw new Error('MaxPool: no kernel for this case');
+      return original.kernelFunc(args);
+    },
+  };
+}
+
 export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
   return [
+    maxPoolKernel(backendName, getKernel('MaxPool', backendName)),
     conv2dKernel(backendName, getKernel('Conv2D', backendName)),
     kernel('Conv2DBackpropFilter', backendName, (r, { x, dy }, a) => {
       const info = convInfoFor(x.shape, a.filterShape as number[], a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
@@ -131,6 +153,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
 /** Names of the kernels registered here, replacing the backend's own where it had one. */
 export const WASM_TRAINING_KERNELS = [
   'Conv2D',
+  'MaxPool',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',

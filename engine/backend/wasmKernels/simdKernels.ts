@@ -8,6 +8,7 @@ import type { WasmHeapBackend } from './maxPoolGrad.js';
 import { chunkRanges, SimdThreadPool } from './simdThreads.js';
 
 export interface SimdKernelExports {
+  max_pool_2x2(x: number, y: number, oh: number, ow: number, c: number, row0: number, row1: number, part: number): void;
   max_pool_grad_2x2(x: number, dy: number, dx: number, oh: number, ow: number, c: number, row0: number, row1: number, part: number): void;
   conv2d_filter_grad(
     xp: number, dy: number, parts: number, hp: number, wp: number, c: number, oh: number, ow: number, o: number, kw: number,

@@ -526,3 +526,30 @@ void conv2d_packed(const f32* dyp, const f32* wp, f32* dx, int hp, int wpd, int 
     }
   }
 }
+
+/* Max pooling over 2x2 windows at stride 2 that tile the input exactly: x [b, 2*oh, 2*ow, c] -> y [b, oh, ow, c]. Range: output rows b*oh. */
+EXPORT(max_pool_2x2)
+void max_pool_2x2(const f32* x, f32* y, int oh, int ow, int c, int row0, int row1, int part) {
+  (void)oh;
+  (void)part;
+  const int rowStride = 2 * ow * c;
+  for (int r = row0; r < row1; r++) {
+    for (int ox = 0; ox < ow; ox++) {
+      const f32* a = x + (2 * r * 2 * ow + 2 * ox) * c;
+      f32* out = y + (r * ow + ox) * c;
+      int k = 0;
+      for (; k + 4 <= c; k += 4) {
+        const v128_t m0 = wasm_f32x4_max(wasm_v128_load(a + k), wasm_v128_load(a + c + k));
+        const v128_t m1 = wasm_f32x4_max(wasm_v128_load(a + rowStride + k), wasm_v128_load(a + rowStride + c + k));
+        wasm_v128_store(out + k, wasm_f32x4_max(m0, m1));
+      }
+      for (; k < c; k++) {
+        f32 m = a[k];
+        if (a[c + k] > m) m = a[c + k];
+        if (a[rowStride + k] > m) m = a[rowStride + k];
+        if (a[rowStride + c + k] > m) m = a[rowStride + c + k];
+        out[k] = m;
+      }
+    }
+  }
+}
