@@ -7,6 +7,9 @@ import { createJob } from '../../engine/search/searchJob.js';
 import { readJournal } from '../../engine/search/journal.js';
 import { quadrantImageFolder, runWorker, tableCsv, tempDir } from '../helpers/appFixtures.js';
 
+/** A job's budget plus a few engine starts; a machine busy with other tests takes several times longer. */
+const JOB_TEST_TIMEOUT_MS = 300_000;
+
 const resultOf = <T>(messages: EngineMessage[]): T => {
   const last = messages.at(-1)!;
   if (last.kind !== 'result') throw new Error(`expected a result, got ${JSON.stringify(last).slice(0, 500)}`);
@@ -133,7 +136,7 @@ describe('engine worker', () => {
     expect(existsSync(path.join(x.outDir, 'model-card.html'))).toBe(true);
     const steps = ex.messages.filter((m) => m.kind === 'event').map((m) => (m.kind === 'event' ? m.event : null));
     expect(steps.map((s) => s?.phase)).toEqual(['export:data', 'export:onnx', 'export:card']);
-  });
+  }, JOB_TEST_TIMEOUT_MS);
 });
 
 function readdirFirst(dir: string): string {

@@ -13,6 +13,9 @@ import { startAppServer, type RunningServer } from '../../../main/server/appServ
 import { AppServices } from '../../../main/services/appServices.js';
 import { REPO_ROOT, otherDeviceProfile, quadrantImageFolder, tempDir, waitFor } from '../../helpers/appFixtures.js';
 
+/** A job's budget plus a few engine starts; a machine busy with other tests takes several times longer. */
+const JOB_TEST_TIMEOUT_MS = 300_000;
+
 const TOKEN = 'test-token-0123456789abcdef';
 
 /** A raw request (no URL normalisation, any Host header). */
@@ -226,5 +229,5 @@ describe('netsprout serve (process)', () => {
     expect(code).toBe(0);
     expect(existsSync(path.join(home, 'netsprout.lock'))).toBe(false);
     expect(second.stderr()).toBe('');
-  });
+  }, JOB_TEST_TIMEOUT_MS);
 });

@@ -7,6 +7,9 @@ import type { AppEvent } from '../../../main/common/appApi.js';
 import { AppServices } from '../../../main/services/appServices.js';
 import { REPO_ROOT, otherDeviceProfile, quadrantImageFolder, tempDir, waitFor } from '../../helpers/appFixtures.js';
 
+/** A job's budget plus a few engine starts; a machine busy with other tests takes several times longer. */
+const JOB_TEST_TIMEOUT_MS = 300_000;
+
 const open: AppServices[] = [];
 afterAll(async () => {
   for (const s of open) await s.close();
@@ -100,7 +103,7 @@ describe('job supervisor', () => {
     expect(exported.outDir).toBe(path.join(exportsDir, `Quadrants-${started.id}`));
     expect(exported.files).toContain('model.onnx');
     expect(exported.modelCard).toBe(path.join(exported.outDir, 'model-card.html'));
-  });
+  }, JOB_TEST_TIMEOUT_MS);
 
   it('queues a second job behind the running one, cancels either, and marks jobs left running by a dead app as interrupted', async () => {
     const home = await tempDir('supervisor');
