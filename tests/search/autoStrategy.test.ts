@@ -36,19 +36,35 @@ describe('--strategy auto', () => {
     expect(large.easBatch).toBeGreaterThanOrEqual(small.easBatch);
   });
 
-  it('chooses once, says why in the job log, and runs the choice (Hyperband++ on text, its hyper-parameters journalled)', async () => {
+  it('chooses once and says why in the job log, then runs its choice', async () => {
     const data = await reviewsCsv(300);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
-    const r = await runCli(['search', '--data', data, '--budget', '16s', '--strategy', 'auto', '--out', out, '--json']);
+    const r = await runCli(['search', '--data', data, '--budget', '14s', '--strategy', 'auto', '--out', out, '--json']);
     expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
     const events = readJournal(path.join(out, 'journal.jsonl')).events;
-    const choice = events.find((e) => e.type === 'strategy-choice')!;
-    expect(choice.strategy).toBe('hyperband');
-    expect(events.some((e) => e.type === 'log' && String(e.message).startsWith('Strategy auto → hyperband: text data'))).toBe(true);
-    const candidates = events.filter((e) => e.type === 'candidate' && e.status === 'trained');
-    expect(candidates.length).toBeGreaterThan(1);
-    expect(candidates[0]).toMatchObject({ id: 'h0-0', training: { lrStart: expect.any(Number) } });
+    const choices = events.filter((e) => e.type === 'strategy-choice');
+    expect(choices).toHaveLength(1);
+    // Text: Hyperband++, unless this machine is so slow right now that the seed affords under 15 epochs.
+    const choice = String(choices[0].strategy);
+    expect(['hyperband', 'hill']).toContain(choice);
+    const log = events.find((e) => e.type === 'log' && String(e.message).startsWith(`Strategy auto → ${choice}: `));
+    expect(String(log?.message)).toMatch(choice === 'hyperband' ? /text data/ : /too few/);
+    const first = events.find((e) => e.type === 'candidate')!;
+    expect(first.id).toBe(choice === 'hyperband' ? 'h0-0' : 'c0');
+    expect(events.find((e) => e.type === 'plan')).toBeDefined();
+  });
+
+  it('runs Hyperband++ on text with each candidate\'s training hyper-parameters in the journal', async () => {
+    const data = await reviewsCsv(300);
+    const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const r = await runCli(['search', '--data', data, '--budget', '14s', '--strategy', 'hyperband', '--out', out, '--json']);
+    expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
+    const candidates = readJournal(path.join(out, 'journal.jsonl')).events.filter((e) => e.type === 'candidate' && e.status === 'trained');
+    expect(candidates.length).toBeGreaterThan(0);
+    // The first configuration is the seed with default training; every candidate carries its own.
+    expect(candidates[0]).toMatchObject({ id: 'h0-0', training: { optimizer: 'sgd', lrStart: 0.05 } });
+    for (const c of candidates) expect(c.training).toMatchObject({ lrStart: expect.any(Number) });
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(last.elapsedSeconds).toBeLessThanOrEqual(16 * 1.02 + 0.5);
+    expect(last.elapsedSeconds).toBeLessThanOrEqual(14 * 1.02 + 0.5);
   });
 });

@@ -105,9 +105,11 @@ export class PruneReplace implements SearchStrategy {
     const file = path.join(services.stateDir, 'prune-replace.json');
     let { done, state } = existsSync(file) ? loadState(file) : { done: 0, state: initSuperState({ inputShape: bench.inputShape, classes: bench.numClasses, widths }, services.jobSeed) };
     const schedule = pruneReplaceSchedule(this.params.iterations, 4, this.params.maxPool ?? 5);
+    // The derived network needs time too: the super-network stops at 70% of the search time left, or earlier when
+    // the derived network's training is expected to take longer than the rest.
+    const supernetEnd = performance.now() + 0.7 * (bench.deadline - performance.now());
     for (let it = done; it < this.params.iterations; it++) {
-      // The derived network needs time too: the super-network stops a little before the search does.
-      const deadline = bench.deadline - 1000 * this.params.derivedEpochs * ctx.epochSeconds(deriveNetwork(state).graph) * 1.2;
+      const deadline = Math.min(supernetEnd, bench.deadline - 1000 * this.params.derivedEpochs * ctx.epochSeconds(deriveNetwork(state).graph) * 1.2);
       if (performance.now() >= deadline || bench.signal?.aborted) break;
       const batchSize = fittingBatchSize(state, bench.memoryLimitBytes);
       const r = await trainIteration(state, {
@@ -122,7 +124,7 @@ export class PruneReplace implements SearchStrategy {
         signal: bench.signal,
         onProgress: bench.onProgress,
       });
-      const valAccuracy = await superAccuracy(state, bench.validation, 500);
+      const valAccuracy = await superAccuracy(state, bench.validation, 256);
       const { prune, replace } = schedule[it];
       const last = it === this.params.iterations - 1;
       const rng = stepRandom(services.jobSeed, `prune-replace-${it}`);
