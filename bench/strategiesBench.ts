@@ -37,7 +37,7 @@ function spamFolder(): string | null {
     if (!existsSync(dir) || !/^(spam|easy-ham|hard-ham)-\d$/.test(group)) continue;
     const label = group.startsWith('spam') ? 'spam' : 'ham';
     mkdirSync(path.join(root, label), { recursive: true });
-    for (const f of readdirSync(dir)) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
       const { id, text } = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as { id: string; text: string };
       const split = text.search(/\r?\n\r?\n/);
       const body = (split >= 0 ? text.slice(split) : text).trim().slice(0, 4000);
