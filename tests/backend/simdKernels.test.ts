@@ -111,6 +111,27 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     }
   });
 
+  it('Conv2DBackpropFilter on short output rows (the transposed convolution on the SIMD Conv2D) matches the cpu backend', async () => {
+    for (const { xs, k, o, pad } of [
+      { xs: [5, 6, 7, 6], k: [3, 3], o: 9, pad: 'same' },
+      { xs: [8, 5, 5, 12], k: [3, 2], o: 16, pad: 'valid' },
+      { xs: [4, 7, 7, 3], k: [1, 1], o: 5, pad: 'same' },
+    ] as const) {
+      const ys = tf.tidy(() => tf.conv2d(tf.zeros([...xs] as [number, number, number, number]) as tf.Tensor4D, tf.zeros([k[0], k[1], xs[3], o]) as tf.Tensor4D, 1, pad).shape);
+      const x = randn(size([...xs]));
+      const dy = randn(size(ys));
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const inputs = { x: tf.tensor(x, [...xs]), dy: tf.tensor(dy, ys) };
+          return Float32Array.from((tf.engine().runKernel('Conv2DBackpropFilter', inputs, { strides: 1, pad, dataFormat: 'NHWC', filterShape: [k[0], k[1], xs[3], o] }) as tf.Tensor).dataSync());
+        });
+      };
+      const ref = await run('cpu');
+      expectClose(await run('wasm'), ref, `dW x=${xs} k=${k} ${pad}`);
+    }
+  });
+
   it('Conv2DBackpropFilter gives the same bits on every call (sums per fixed chunk, whichever thread runs it)', async () => {
     await useBackend('wasm');
     const xs = [32, 9, 9, 12];
