@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds kernels.wasm (for the backend's plain memory) and kernels-shared.wasm (for the threaded build's shared
 # memory) from kernels.c, and checks that neither uses memory of its own (no data segments, no stack pointer).
-# Needs clang and wasm-ld, version 14 or later (Debian: apt-get install clang-14 lld-14).
+# Needs clang and wasm-ld, version 14 or later (Debian: apt-get install clang-14 lld-14). EXTRA adds compiler flags,
+# e.g. EXTRA=-DFG_POSITIONS=128 to try another block size.
 set -euo pipefail
 cd "$(dirname "$0")"
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang)}
