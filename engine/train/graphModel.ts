@@ -12,7 +12,7 @@ import { weightSpecs, type WeightSpec } from '../graph/weightSpecs.js';
 import { initialValue } from './initializers.js';
 import { MOVING_AVERAGES } from '../backend/wasmKernels/batchNorm.js';
 import { makeRandom } from './seededRandom.js';
-import { batchNormInference, batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from './trainingOps.js';
+import { batchNormInference, batchNormTraining, fusedBatchNormTraining, globalAveragePool, hasFusedTrainingKernels } from './trainingOps.js';
 
 export interface LayerWeights {
   name: string;
@@ -175,7 +175,7 @@ export class GraphModel {
     let dropoutIndex = 0;
     // ReLU layers already applied by the batch-norm kernel before them.
     const applied = new Set<string>();
-    const fuse = opts.training && this.reluAfterBatchNorm.size > 0 && hasFusedBatchNorm();
+    const fuse = opts.training && this.reluAfterBatchNorm.size > 0 && hasFusedTrainingKernels();
     for (const layer of this.order) {
       const ins = layer.inputs.map((id) => values.get(id)!);
       const isOutput = layer.id === this.graph.output;
@@ -289,7 +289,7 @@ export class GraphModel {
     const { epsilon, momentum } = layer.params;
     const { y, mean, variance } = relu ? fusedBatchNormTraining(x, gamma, beta, epsilon, true) : batchNormTraining(x, gamma, beta, epsilon);
     tf.tidy(() => {
-      if (hasFusedBatchNorm()) {
+      if (hasFusedTrainingKernels()) {
         const inputs = { movingMean, movingVariance: movingVar, mean, variance };
         const [m, v] = tf.engine().runKernel(MOVING_AVERAGES, inputs, { momentum }) as tf.Tensor[];
         movingMean.assign(m);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD_STEP } from '../backend/wasmKernels/sgdStep.js';
-import { simdKernels } from '../backend/wasmKernels/simdKernels.js';
+import { hasFusedTrainingKernels } from './trainingOps.js';
 
 export interface Optimizer {
   /** Applies one update; `grads` maps variable name to gradient. Disposes nothing it was given. */
@@ -24,7 +24,7 @@ export function sgd(opts: SgdOptions): Optimizer {
   return {
     apply(vars, grads, lr, decayed) {
       // On WASM, one fused kernel per variable (the same arithmetic in the same order, so the same bits).
-      const fused = tf.getBackend() === 'wasm' && simdKernels(tf.backend()) !== null;
+      const fused = hasFusedTrainingKernels();
       tf.tidy(() => {
         for (const v of vars) {
           let g = grads[v.name];

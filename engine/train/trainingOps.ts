@@ -54,7 +54,7 @@ export function batchNormTraining(
   beta: tf.Tensor,
   epsilon: number,
 ): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  if (hasFusedBatchNorm()) return fusedBatchNormTraining(x, gamma, beta, epsilon, false);
+  if (hasFusedTrainingKernels()) return fusedBatchNormTraining(x, gamma, beta, epsilon, false);
   const c = x.shape[x.shape.length - 1];
   const n = x.size / c;
   let mean!: tf.Tensor1D;
@@ -89,15 +89,18 @@ export function batchNormTraining(
   return { y, mean, variance };
 }
 
-/** Whether the active backend runs batch normalisation (and BN + ReLU) in training as NetSprout's fused kernels. */
-export function hasFusedBatchNorm(): boolean {
+/**
+ * Whether the active backend runs NetSprout's fused training kernels (WASM with its SIMD kernels on): batch norm
+ * (with ReLU), global average pooling, the classification loss, and (in optimizers.ts) the SGD step.
+ */
+export function hasFusedTrainingKernels(): boolean {
   return tf.getBackend() === 'wasm' && simdKernels(tf.backend()) !== null;
 }
 
 /**
  * Batch normalisation in training, optionally followed by ReLU, as two fused kernels (forward, and the closed-form
  * gradient of batchNormTraining above with the ReLU mask folded in): two passes over x and one over y forward, two
- * over dy, x and y backward, where the separate ops took a dozen. Needs hasFusedBatchNorm().
+ * over dy, x and y backward, where the separate ops took a dozen. Needs hasFusedTrainingKernels().
  */
 export function fusedBatchNormTraining(
   x: tf.Tensor,
@@ -136,11 +139,11 @@ export function batchNormInference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tens
 }
 
 /**
- * Mean over the spatial axes of [b, ..., c] → [b, c]: NetSprout's SIMD kernels where the backend has them (hasFused
- * BatchNorm), else a batched product with a constant vector.
+ * Mean over the spatial axes of [b, ..., c] → [b, c]: NetSprout's SIMD kernels where the backend has them
+ * (hasFusedTrainingKernels), else a batched product with a constant vector.
  */
 export function globalAveragePool(x: tf.Tensor): tf.Tensor2D {
-  if (hasFusedBatchNorm()) {
+  if (hasFusedTrainingKernels()) {
     const shape = x.shape;
     const op = tf.customGrad(((xIn: tf.Tensor) => ({
       value: tf.engine().runKernel(GLOBAL_AVG_POOL, { x: xIn }) as tf.Tensor,
@@ -159,10 +162,10 @@ export function globalAveragePool(x: tf.Tensor): tf.Tensor2D {
 /**
  * The training loss of a classifier and its accuracy count: tf.losses.softmaxCrossEntropy of the logits against the
  * labels (weighted per example if `weights` is given, default reduction), and the number of examples whose largest
- * logit is at the label. On WASM one fused kernel computes both and the loss's gradient (hasFusedBatchNorm).
+ * logit is at the label. On WASM one fused kernel computes both and the loss's gradient (hasFusedTrainingKernels).
  */
 export function classificationLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number, weights?: tf.Tensor1D): { loss: tf.Scalar; correct: tf.Scalar } {
-  if (hasFusedBatchNorm() && logits.dtype === 'float32' && labels.dtype === 'int32') {
+  if (hasFusedTrainingKernels() && logits.dtype === 'float32' && labels.dtype === 'int32') {
     let correct!: tf.Scalar;
     const op = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
       const inputs: tf.NamedTensorMap = { logits: z, labels };

@@ -6,7 +6,7 @@ import { makeRandom } from '../../engine/train/seededRandom.js';
 import { sgd } from '../../engine/train/optimizers.js';
 import { GraphBuilder } from '../../engine/graph/builder.js';
 import { GraphModel } from '../../engine/train/graphModel.js';
-import { batchNormTraining, classificationLoss, fusedBatchNormTraining, globalAveragePool, hasFusedBatchNorm } from '../../engine/train/trainingOps.js';
+import { batchNormTraining, classificationLoss, fusedBatchNormTraining, globalAveragePool, hasFusedTrainingKernels } from '../../engine/train/trainingOps.js';
 
 const rand = makeRandom(99);
 const randn = (n: number, scale = 1, shift = 0): Float32Array => Float32Array.from({ length: n }, () => shift + scale * rand.normal());
@@ -54,7 +54,7 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
   it('are loaded over the backend heap, and run on as many threads as the backend', async () => {
     await useBackend('wasm');
     expect(simdKernels(tf.backend())).not.toBeNull();
-    expect(hasFusedBatchNorm()).toBe(true);
+    expect(hasFusedTrainingKernels()).toBe(true);
     expect(simdThreads(tf.backend())).toBeGreaterThanOrEqual(1);
   });
 
