@@ -116,7 +116,8 @@ describe('pareto search on a built-in target', () => {
 
   it('resumes a killed pareto job: finished candidates kept, none trained twice, the same predictor', async () => {
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-pareto-job-')), 'job');
-    // Killed early enough that the resumed job (which loads the data again) has time to finish within its budget.
+    // Killed in the first generation of children (c0 and two of them done), early enough that the resumed job (which
+    // loads the data again) has time to replay it and train more within its budget, even on a loaded machine.
     const budget = BUDGET + 5;
     const child = spawn(process.execPath, [BIN, 'search', '--data', data, '--budget', `${budget}s`, '--strategy', 'pareto', '--target', 'cpu', '--out', out, '--json'], { stdio: 'ignore', env: { ...process.env, ...env } });
     const journal = path.join(out, 'journal.jsonl');
@@ -124,13 +125,13 @@ describe('pareto search on a built-in target', () => {
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
         const n = existsSync(journal) ? readJournal(journal).events.filter((e) => e.type === 'candidate').length : 0;
-        if (n >= 5) {
+        if (n >= 3) {
           clearInterval(timer);
           child.kill('SIGKILL');
           resolve();
-        } else if (Date.now() - started > 60_000) {
+        } else if (Date.now() - started > 150_000) {
           clearInterval(timer);
-          reject(new Error('no candidates within 60 s'));
+          reject(new Error('no candidates within 150 s'));
         }
       }, 50);
     });
@@ -152,5 +153,5 @@ describe('pareto search on a built-in target', () => {
     const gens = after.filter((e) => e.type === 'front' && !e.verified).map((e) => e.generation);
     expect(new Set(gens).size).toBe(gens.length);
     expect(summary.front.length).toBeGreaterThan(0);
-  }, 120_000);
+  }, 240_000);
 });
