@@ -245,8 +245,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       journal: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
       log,
       // The probe's fixed epochs on a fixed subsample make the difficulty a property of the data, not of the budget;
-      // only very short budgets cut it.
-      probeSeconds: Math.min(60, 0.25 * spec.budgetSeconds),
+      // only short budgets cut it (a tenth of the budget at most).
+      probeSeconds: Math.min(60, 0.1 * spec.budgetSeconds),
     });
     // --strategy auto: chosen once and journalled (a resumed job keeps it), its reasons in the log.
     let strategyName = spec.strategy as ConcreteStrategy;
