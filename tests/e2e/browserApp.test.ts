@@ -56,13 +56,16 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
   let jobId = '';
 
   const status = () => page.locator('h1 [data-status]').first().getAttribute('data-status');
+  const serverEnv = () => ({ HOME: path.join(root, 'user-home') });
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'netsprout-e2e-'));
     home = path.join(root, 'home');
     await Promise.all([ensureRendererBuilt(), writeQuadrantDataset(path.join(root, 'data', 'quadrants')), writeBadDataset(path.join(root, 'data', 'bad-pictures'))]);
     await mkdir(path.join(root, 'exports'), { recursive: true });
-    server = await startServe(home);
+    // The server's home folder is the test's too: its folder browser starts there and default exports land there.
+    await mkdir(path.join(root, 'user-home'), { recursive: true });
+    server = await startServe(home, { env: serverEnv() });
     ports.push(server.port);
     context = await launchChromium(path.join(root, 'chromium-profile'));
     requests = recordRequests(context);
@@ -210,7 +213,7 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
     await screenshot(page, 'server-killed');
 
     // Started again on the same port: a new token, so the open page is refused and says so.
-    server = await startServe(home, { port: ports[0] });
+    server = await startServe(home, { port: ports[0], env: serverEnv() });
     await page.locator('[data-testid=access-refused]').waitFor({ timeout: 60_000 });
     await screenshot(page, 'server-restarted-old-token');
 

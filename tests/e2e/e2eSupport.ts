@@ -67,7 +67,7 @@ export const QUADRANT_CLASSES = ['top-left', 'top-right', 'bottom-left', 'bottom
 async function quadrantPng(values: Float32Array, size: number): Promise<Buffer> {
   const px = Buffer.alloc(size * size);
   for (let i = 0; i < px.length; i++) px[i] = Math.max(0, Math.min(255, Math.round(60 + values[i] * 80)));
-  return sharp(px, { raw: { width: size, height: size, channels: 1 } }).png().toBuffer();
+  return sharp(px, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
 }
 
 /** A folder with one sub-folder per class of small generated pictures (learnable in seconds). */

@@ -6,7 +6,7 @@
  * skipped and says why.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -41,8 +41,10 @@ describe.skipIf('missing' in found)('the desktop app (Electron)', () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'netsprout-e2e-electron-'));
     await Promise.all([ensureRendererBuilt(), writeQuadrantDataset(path.join(root, 'data', 'quadrants'))]);
     execFileSync(process.execPath, [path.join(REPO, 'main', 'electron', 'build.mjs')], { cwd: REPO, stdio: 'pipe' });
+    mkdirSync(path.join(root, 'user-home'), { recursive: true });
     const args = [REPO, ...(process.platform === 'linux' && process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
-    const env = { ...process.env, NETSPROUT_HOME: path.join(root, 'home') } as Record<string, string>;
+    // HOME too: native dialogs and default exports stay inside the test's folder.
+    const env = { ...process.env, NETSPROUT_HOME: path.join(root, 'home'), HOME: path.join(root, 'user-home') } as Record<string, string>;
     delete env.ELECTRON_RUN_AS_NODE;
     app = await electron.launch({ executablePath: (found as { exe: string }).exe, args, env, cwd: REPO });
     app.context().on('request', (r) => requests.push(r.url()));
