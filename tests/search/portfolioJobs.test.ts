@@ -10,7 +10,7 @@ import { quadrantFolder, runCli } from '../helpers/jobData.js';
 const jobDir = async () => path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
 
 describe('portfolio strategies in search jobs', () => {
-  for (const [strategy, budget] of [['ncevolve', 14], ['prune-replace', 14]] as const) {
+  for (const [strategy, budget] of [['ncevolve', 14], ['prune-replace', 18]] as const) {
     it(`runs ${strategy} end to end within the budget and records its networks in the experiment database`, async () => {
       const data = await quadrantFolder(160);
       const out = await jobDir();

@@ -105,9 +105,9 @@ export class PruneReplace implements SearchStrategy {
     const file = path.join(services.stateDir, 'prune-replace.json');
     let { done, state } = existsSync(file) ? loadState(file) : { done: 0, state: initSuperState({ inputShape: bench.inputShape, classes: bench.numClasses, widths }, services.jobSeed) };
     const schedule = pruneReplaceSchedule(this.params.iterations, 4, this.params.maxPool ?? 5);
-    // The derived network needs time too: the super-network stops at 70% of the search time left, or earlier when
-    // the derived network's training is expected to take longer than the rest.
-    const supernetEnd = performance.now() + 0.7 * (bench.deadline - performance.now());
+    // The derived network needs time too: the super-network stops halfway through the search time left, or earlier
+    // when the derived network's training is expected to take longer than the rest.
+    const supernetEnd = performance.now() + 0.5 * (bench.deadline - performance.now());
     for (let it = done; it < this.params.iterations; it++) {
       const deadline = Math.min(supernetEnd, bench.deadline - 1000 * this.params.derivedEpochs * ctx.epochSeconds(deriveNetwork(state).graph) * 1.2);
       if (performance.now() >= deadline || bench.signal?.aborted) break;
@@ -124,7 +124,8 @@ export class PruneReplace implements SearchStrategy {
         signal: bench.signal,
         onProgress: bench.onProgress,
       });
-      const valAccuracy = await superAccuracy(state, bench.validation, 256);
+      // The super-network's validation accuracy, for the journal, when there is time for it.
+      const valAccuracy = performance.now() < deadline ? await superAccuracy(state, bench.validation, 256) : null;
       const { prune, replace } = schedule[it];
       const last = it === this.params.iterations - 1;
       const rng = stepRandom(services.jobSeed, `prune-replace-${it}`);
@@ -136,10 +137,10 @@ export class PruneReplace implements SearchStrategy {
         batchSize,
         steps: r.steps,
         trainAccuracy: Number(r.trainAccuracy.toFixed(4)),
-        valAccuracy: Number(valAccuracy.toFixed(4)),
+        valAccuracy: valAccuracy === null ? null : Number(valAccuracy.toFixed(4)),
         pools: state.pools.map((pool) => pool.map((e) => ({ op: opKey(e.op), alpha: Number(e.alpha.toFixed(4)) }))),
       });
-      services.log(`Prune and Replace iteration ${it + 1}/${this.params.iterations}: super-network ${(valAccuracy * 100).toFixed(1)}% on validation (batch ${batchSize}, ${r.steps} steps); pools ${state.pools.map((p) => p.map((e) => opKey(e.op)).join('|')).join(' ; ')}.`);
+      services.log(`Prune and Replace iteration ${it + 1}/${this.params.iterations}: super-network ${valAccuracy === null ? 'not evaluated' : `${(valAccuracy * 100).toFixed(1)}% on validation`} (batch ${batchSize}, ${r.steps} steps); pools ${state.pools.map((p) => p.map((e) => opKey(e.op)).join('|')).join(' ; ')}.`);
       done = it + 1;
       saveState(file, state, done);
     }
