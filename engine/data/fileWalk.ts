@@ -4,6 +4,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { throwIfStopped } from '../stopSignal.js';
 import type { FindingList } from './findings.js';
 
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini', 'ehthumbs.db', '__macosx', '$recycle.bin', 'system volume information']);
@@ -88,12 +89,16 @@ export async function walkFiles(dir: string, root: string, findings: FindingList
   return files;
 }
 
-/** Runs `fn` over `items` with at most `limit` promises at a time, keeping order in the result. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/**
+ * Runs `fn` over `items` with at most `limit` promises at a time, keeping order in the result. When `signal` fires,
+ * no further item starts and the call throws the stop error (engine/stopSignal.ts) once the running ones are done.
+ */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
+      throwIfStopped(signal, 'reading the data');
       const i = next++;
       results[i] = await fn(items[i], i);
     }

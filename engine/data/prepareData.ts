@@ -47,6 +47,8 @@ export interface PrepareOptions {
   /** Use at most this many training examples (quick runs). */
   limit?: number;
   valFraction?: number;
+  /** Pause or cancel (engine/stopSignal.ts): checked between files while the data is read and decoded. */
+  signal?: AbortSignal;
 }
 
 export class DataUnusableError extends NetSproutError {
@@ -124,7 +126,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
     };
   }
   if (kind === 'images') {
-    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, augment: opts.augment, fit: opts.fit, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 } }, findings);
+    const { dataset } = await loadImageFolder(p, { seed, target: opts.target, augment: opts.augment, fit: opts.fit, fractions: { validation: opts.valFraction ?? 0.1, test: 0.1 }, signal: opts.signal }, findings);
     if (!dataset) throw new DataUnusableError(p, findings.items);
     // A limit takes a random (seeded) subset: the splits are sorted, and so grouped by class.
     const train = limitIndices(dataset.splits.train, opts.limit, seed);
@@ -169,7 +171,7 @@ export async function prepareData(p: string, opts: PrepareOptions = {}): Promise
       classWeights: balance.classWeights,
     };
   }
-  const examples = statSync(p).isDirectory() ? await scanTextFolder(p, findings) : await scanTextCsv(p, findings, opts.target);
+  const examples = statSync(p).isDirectory() ? await scanTextFolder(p, findings, opts.signal) : await scanTextCsv(p, findings, opts.target);
   if (!examples) throw new DataUnusableError(p, findings.items);
   const balance = checkClasses(examples.map((e) => e.label), findings, 'The dataset');
   if (findings.hasErrors) throw new DataUnusableError(p, findings.items);

@@ -17,6 +17,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { NetSproutError } from '../errors.js';
+import { throwIfStopped } from '../stopSignal.js';
 import type { Graph } from '../graph/types.js';
 import { summariseTimes, type TimingSummary } from './latencyStatistics.js';
 import { initialWeights, onnxBytesFor, randomInput, type WeightsById } from './measuredModel.js';
@@ -278,7 +279,9 @@ export async function openRuntime(name: RuntimeName, opts: { threads?: number; b
 
 const rss = () => process.memoryUsage.rss();
 
-export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasure, batch: number, protocol: LatencyProtocol): Promise<BatchMeasurement> {
+/** `signal` (pause or cancel) is checked between runs: a stopped measurement throws the stop error (engine/stopSignal.ts). */
+export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasure, batch: number, protocol: LatencyProtocol, signal?: AbortSignal): Promise<BatchMeasurement> {
+  throwIfStopped(signal, 'measuring latency');
   collectGarbage();
   const rssBeforeBytes = rss();
   const prepared = await runtime.prepare(model, batch);
@@ -287,6 +290,7 @@ export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasur
     let warmupRuns = 0;
     const warmStart = performance.now();
     while (warmupRuns < protocol.warmupRuns || (performance.now() - warmStart < protocol.warmupMs && warmupRuns < protocol.maxRuns)) {
+      throwIfStopped(signal, 'measuring latency');
       await prepared.run();
       warmupRuns++;
     }
@@ -294,6 +298,7 @@ export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasur
     const times: number[] = [];
     const start = performance.now();
     while (times.length < protocol.minRuns || (performance.now() - start < protocol.minTimedMs && times.length < protocol.maxRuns)) {
+      throwIfStopped(signal, 'measuring latency');
       const t = performance.now();
       await prepared.run();
       times.push(performance.now() - t);
@@ -316,13 +321,13 @@ export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasur
   }
 }
 
-/** Measures a model at every batch size of the protocol, each measurement isolated from the last. */
-export async function measureLatency(runtime: LatencyRuntime, model: ModelToMeasure, protocol: LatencyProtocol): Promise<LatencyMeasurement> {
+/** Measures a model at every batch size of the protocol, each measurement isolated from the last; `signal` stops it between runs. */
+export async function measureLatency(runtime: LatencyRuntime, model: ModelToMeasure, protocol: LatencyProtocol, signal?: AbortSignal): Promise<LatencyMeasurement> {
   const batches: BatchMeasurement[] = [];
   for (const b of protocol.batchSizes) {
     const sessions = b === 1 ? Math.max(1, protocol.sessions ?? 1) : 1;
     const runs: BatchMeasurement[] = [];
-    for (let k = 0; k < sessions; k++) runs.push(await measureBatch(runtime, model, b, protocol));
+    for (let k = 0; k < sessions; k++) runs.push(await measureBatch(runtime, model, b, protocol, signal));
     if (sessions === 1) {
       batches.push(runs[0]);
       continue;

@@ -10,6 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { NetSproutError } from '../errors.js';
+import { throwIfStopped } from '../stopSignal.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { topologicalOrder } from '../graph/topology.js';
 import type { Graph } from '../graph/types.js';
@@ -35,6 +36,8 @@ export interface ProfileSample {
   /** Batch 1's median in ms: what the predictors learn. */
   ms: number;
   measurement: Omit<LatencyMeasurement, 'runtime'>;
+  /** Measured with the shortened protocol (one session, short runs) to reach the minimum number of samples in time. */
+  shortened?: true;
 }
 
 export interface ProfilePredictor {
@@ -74,8 +77,14 @@ export interface ProfileOptions {
   samples: number;
   /** Time for the whole profile; measuring stops early enough to fit within it. */
   seconds: number;
-  /** Go on measuring past the time (up to three times it) until this many architectures are measured: a profile made on demand should not fail on a busy machine. */
+  /**
+   * A profile made on demand, which must not fail on a busy machine: past the time, measuring goes on with a shortened
+   * protocol (one session, short runs: a fraction of the time per architecture) until this many architectures are
+   * measured, for at most three times the time asked for, and until MIN_PROFILE_SAMPLES are, whatever the time.
+   */
   minSamples?: number;
+  /** Pause or cancel: checked between runs (engine/stopSignal.ts). */
+  signal?: AbortSignal;
   batchSize?: number;
   threads?: number;
   backend?: string;
@@ -153,6 +162,11 @@ export function fitAndEvaluate(samples: Array<{ graph: Graph; ms: number; split:
   return { predictors: out, chosen: choosePredictor(out) };
 }
 
+/** The protocol for measuring past the time: one session, short warm-up and timed runs (about a tenth of the time). */
+export function shortenedProtocol(protocol: LatencyProtocol): LatencyProtocol {
+  return { ...protocol, sessions: 1, warmupMs: Math.min(protocol.warmupMs, 20), minTimedMs: Math.min(protocol.minTimedMs, 30), minRuns: Math.min(protocol.minRuns, 10) };
+}
+
 /** Samples, measures and fits: the whole of `netsprout profile`. */
 export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileFile> {
   const start = performance.now();
@@ -170,18 +184,23 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const seen = new Set<string>();
   const measureUntil = opts.seconds * 0.75;
   let misses = 0;
-  // Past the time, measuring goes on for `minSamples`, but never past three times the time asked for.
-  const wanted = () => elapsed() < measureUntil || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
+  // Past the time, measuring goes on for `minSamples` (never past three times the time asked for), and for the
+  // minimum a profile needs whatever the time: a count of architectures, not of seconds, is what the predictors need.
+  const floor = opts.minSamples !== undefined ? MIN_PROFILE_SAMPLES : 0;
+  const wanted = () => elapsed() < measureUntil || samples.length < floor || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
+  const shortened = shortenedProtocol(protocol);
   while (samples.length < opts.samples && wanted() && misses < 200) {
+    throwIfStopped(opts.signal, 'measuring the target device');
     const arch = sampleArchitecture(rng, space);
     if (seen.has(arch.hash)) {
       misses++;
       continue;
     }
     seen.add(arch.hash);
-    const m = await measureLatency(runtime, { graph: arch.graph }, protocol);
+    const late = opts.minSamples !== undefined && elapsed() >= measureUntil;
+    const m = await measureLatency(runtime, { graph: arch.graph }, late ? shortened : protocol, opts.signal);
     const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
-    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement });
+    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}) });
     opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
   }
   if (samples.length < MIN_PROFILE_SAMPLES) {
@@ -199,7 +218,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   if (names.includes('lookup-table')) {
     // The table's layers get at most 15% of the time, and never past 90% of it (fitting needs the rest).
     const deadline = Math.min(start + opts.seconds * 0.9 * 1000, performance.now() + opts.seconds * 0.15 * 1000);
-    const measured = await measureLayerTimes(runtime, layersToMeasure(samples), layerProtocol, deadline);
+    const measured = await measureLayerTimes(runtime, layersToMeasure(samples), layerProtocol, deadline, opts.signal);
     layerTimes = { layers: measured.layers, passThrough: measured.passThrough };
     opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, skipped: measured.skipped, elapsedSeconds: elapsed() });
   }

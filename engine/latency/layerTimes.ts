@@ -5,6 +5,7 @@
  */
 import type { Graph, Layer } from '../graph/types.js';
 import { measureLatency, type LatencyProtocol, type LatencyRuntime } from '../hardware/latencyProtocol.js';
+import { isStopped, throwIfStopped } from '../stopSignal.js';
 import type { LayerKey } from './architectureFeatures.js';
 import type { LayerTimes } from './latencyPredictor.js';
 
@@ -36,17 +37,19 @@ export interface LayerToMeasure {
 
 /**
  * Measures layers (most frequent first) until `deadline` (performance.now() ms). Layers whose input is not a
- * float tensor (embeddings) or whose single-layer network cannot be written are skipped.
+ * float tensor (embeddings) or whose single-layer network cannot be written are skipped. `signal` (pause or cancel)
+ * stops it between runs.
  */
-export async function measureLayerTimes(runtime: LatencyRuntime, layers: LayerToMeasure[], protocol: LatencyProtocol, deadline: number): Promise<LayerTimes & { skipped: number }> {
+export async function measureLayerTimes(runtime: LatencyRuntime, layers: LayerToMeasure[], protocol: LatencyProtocol, deadline: number, signal?: AbortSignal): Promise<LayerTimes & { skipped: number }> {
   const out: LayerTimes & { skipped: number } = { layers: {}, passThrough: {}, skipped: 0 };
   const passThrough = async (shape: number[]): Promise<number> => {
     const k = shape.join('x');
-    if (out.passThrough[k] === undefined) out.passThrough[k] = (await measureLatency(runtime, { graph: passThroughGraph(shape) }, protocol)).batch1Ms;
+    if (out.passThrough[k] === undefined) out.passThrough[k] = (await measureLatency(runtime, { graph: passThroughGraph(shape) }, protocol, signal)).batch1Ms;
     return out.passThrough[k];
   };
   for (const { key, layer } of layers) {
     if (performance.now() > deadline) break;
+    throwIfStopped(signal, 'measuring layer latencies');
     if (out.layers[key.key] !== undefined) continue;
     if (layer.type === 'embedding' || layer.type === 'input') {
       out.skipped++;
@@ -54,9 +57,10 @@ export async function measureLayerTimes(runtime: LatencyRuntime, layers: LayerTo
     }
     try {
       const base = await passThrough(key.inputShapes[0]);
-      const m = await measureLatency(runtime, { graph: singleLayerGraph(layer, key) }, protocol);
+      const m = await measureLatency(runtime, { graph: singleLayerGraph(layer, key) }, protocol, signal);
       out.layers[key.key] = Math.max(0, m.batch1Ms - base);
-    } catch {
+    } catch (e) {
+      if (isStopped(e)) throw e;
       out.skipped++;
     }
   }

@@ -66,6 +66,8 @@ export interface ResolveTargetOptions {
   searchSpace?: SearchSpace;
   seed?: number;
   onProgress?: (p: ProfileProgress) => void;
+  /** Pause or cancel, while profiling (engine/stopSignal.ts). */
+  signal?: AbortSignal;
 }
 
 /** What identifies this machine for a cached profile. */
@@ -143,6 +145,7 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
     seed: opts.seed ?? 0,
     searchSpace: space,
     onProgress: opts.onProgress,
+    signal: opts.signal,
   });
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;

@@ -13,6 +13,7 @@ export const profileTask: TaskHandler<'profile'> = async (task, ctx) => {
     runtime: task.runtime,
     samples: MAX_SAMPLES,
     seconds: task.seconds,
+    signal: ctx.signal,
     onProgress: (p) => {
       if (p.type === 'sample') ctx.emit({ type: 'progress', phase: 'profile', batch: p.index + 1, elapsedSeconds: elapsedSeconds(), budgetSeconds: task.seconds, etaSeconds: Math.max(0, task.seconds - elapsedSeconds()) });
       else if (p.type === 'layers') ctx.emit({ type: 'log', message: `Measured ${p.measured} layers on their own for the lookup table.`, elapsedSeconds: elapsedSeconds() });

@@ -9,7 +9,8 @@
  * latencies stay predicted and the report says so.
  */
 import { measureLatency, openRuntime, type LatencyRuntime } from '../hardware/latencyProtocol.js';
-import type { LoadedProfile } from '../latency/deviceProfile.js';
+import { shortenedProtocol, type LoadedProfile } from '../latency/deviceProfile.js';
+import { throwIfStopped } from '../stopSignal.js';
 import type { ModelState } from '../morph/modelState.js';
 import { nonDominated, objectiveVector, type ObjectiveName } from './objectives.js';
 import { dominates } from './dominance.js';
@@ -56,6 +57,8 @@ export interface VerifyOptions {
    * member is measured; the most accurate first, with the full protocol.
    */
   deadline?: number;
+  /** Pause or cancel: checked between members and between runs (engine/stopSignal.ts). */
+  signal?: AbortSignal;
 }
 
 export async function verifyFront(front: readonly FrontCandidate[], others: readonly FrontCandidate[], opts: VerifyOptions): Promise<FrontVerification> {
@@ -64,16 +67,17 @@ export async function verifyFront(front: readonly FrontCandidate[], others: read
   const runtime = opts.runtime ?? (await openRuntime(info.name, { threads: info.threads, backend: info.name === 'tfjs' ? info.backend : undefined }));
   // Batch 1 is what the predictors learn and what the limit is about; the rest of the protocol is the profile's.
   const protocol = { ...opts.profile.profile.protocol, batchSizes: [1] };
-  const shortened = { ...protocol, sessions: 1, warmupMs: Math.min(protocol.warmupMs, 20), minTimedMs: Math.min(protocol.minTimedMs, 30), minRuns: Math.min(protocol.minRuns, 10) };
+  const shortened = shortenedProtocol(protocol);
   const quick: string[] = [];
   let spentMs = 0;
   let count = 0;
   const measure = async (c: FrontCandidate, left: number): Promise<VerifiedMember & { latencyMs: number }> => {
+    throwIfStopped(opts.signal, 'measuring the front on the target device');
     const now = performance.now();
     const behind = opts.deadline !== undefined && count > 0 && (spentMs / count) * left > opts.deadline - now;
     if (behind) quick.push(c.id);
     const state = await opts.loadState(c.id);
-    const m = await measureLatency(runtime, { graph: state.graph, weights: state.weights }, behind ? shortened : protocol);
+    const m = await measureLatency(runtime, { graph: state.graph, weights: state.weights }, behind ? shortened : protocol, opts.signal);
     spentMs += performance.now() - now;
     count++;
     opts.onMeasured?.(c.id, m.batch1Ms);

@@ -53,6 +53,8 @@ export interface JobTargetOptions {
   record(event: JournalEvent): void;
   log(message: string): void;
   onProgress?: (p: ProfileProgress) => void;
+  /** Pause or cancel, while profiling (engine/stopSignal.ts). */
+  signal?: AbortSignal;
 }
 
 export async function prepareJobTarget(opts: JobTargetOptions): Promise<JobTarget> {
@@ -70,6 +72,7 @@ export async function prepareJobTarget(opts: JobTargetOptions): Promise<JobTarge
       searchSpace: searchSpaceFor(opts.inputShape, opts.classes, opts.seedGraph),
       seed: opts.seed,
       onProgress: opts.onProgress,
+      signal: opts.signal,
     }),
   );
   await writeProfile(file, resolved.loaded.profile);

@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '../backend/ladder.js';
 import { DataUnusableError, disposePrepared, prepareData, type PreparedData } from '../data/prepareData.js';
-import type { DataKind } from '../data/detectKind.js';
 import { NetSproutError } from '../errors.js';
+import { throwIfStopped } from '../stopSignal.js';
+import { graphToJSON } from '../graph/serialize.js';
 import { activationBytes, graphMetrics } from '../graph/metrics.js';
 import { DEFAULT_PRESET, presetGraph } from '../graph/presets.js';
 import { inferShapes } from '../graph/shapes.js';
@@ -41,32 +42,11 @@ import { Hyperband } from './hyperband.js';
 import { NCEvolve } from './ncEvolve.js';
 import { portfolioPlanParams } from './portfolioPlan.js';
 import { PruneReplace } from './pruneReplace/pruneReplace.js';
+import { ENGINE_VERSION, type JobSpec } from './jobSpec.js';
 import type { TrainingSettings } from './strategyServices.js';
 
-export const ENGINE_VERSION = '0.1.0';
-export const STRATEGIES = ['hill', 'bayes', 'random', 'pareto', 'nsga2', 'ncevolve', 'eas', 'hyperband', 'prune-replace', 'auto'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
-
-export interface JobSpec {
-  version: 1;
-  engineVersion: string;
-  data: string;
-  kind?: DataKind;
-  /** The column to predict in a table or text CSV. */
-  target?: string;
-  /** Use at most this many training examples (a seeded subset). */
-  limit?: number;
-  budgetSeconds: number;
-  seed: number;
-  strategy: StrategyName;
-  maxParams: number;
-  /** The device the model must run on: a built-in target (cpu, gpu, browser) or a device profile file. */
-  targetDevice?: string;
-  /** Hard limits: latency per input at batch 1 on the target device (ms), size of the weights (MB, 10^6 bytes). */
-  maxLatencyMs?: number;
-  maxSizeMb?: number;
-  createdAt: string;
-}
+// The job's spec, its strategies and createJob live in jobSpec.ts (no TensorFlow.js); re-exported for the callers here.
+export { DEFAULT_MAX_PARAMS, ENGINE_VERSION, STRATEGIES, STRATEGY_INFO, createJob, type JobSpec, type StrategyName } from './jobSpec.js';
 
 export interface Plan {
   batchSize: number;
@@ -118,19 +98,13 @@ export interface RunOptions {
 
 const FINAL_SHARE = 0.25;
 const BATCH = 64;
-const DEFAULT_MAX_PARAMS = 3_000_000;
 
-export async function createJob(jobDir: string, spec: Omit<JobSpec, 'version' | 'engineVersion' | 'createdAt' | 'maxParams'> & { maxParams?: number }): Promise<JobSpec> {
-  if (existsSync(path.join(jobDir, 'job.json'))) {
-    throw new NetSproutError('JOB_EXISTS', `${jobDir} already holds a job.`, 'Resume it with `netsprout resume`, or choose another --out folder.', [jobDir]);
-  }
-  if (spec.maxLatencyMs !== undefined && !spec.targetDevice) {
-    throw new NetSproutError('LATENCY_LIMIT_WITHOUT_TARGET', 'A latency limit needs a target device to predict latency on.', 'Add --target cpu (this computer), gpu, browser, or a device profile file.');
-  }
-  await mkdir(path.join(jobDir, 'candidates'), { recursive: true });
-  const full: JobSpec = { version: 1, engineVersion: ENGINE_VERSION, createdAt: new Date().toISOString(), ...spec, maxParams: spec.maxParams ?? DEFAULT_MAX_PARAMS };
-  await writeFile(path.join(jobDir, 'job.json'), JSON.stringify(full, null, 2));
-  return full;
+/** Every candidate's architecture, kept even when its checkpoint is deleted (for the app's leaderboard and drawings). */
+export const CANDIDATE_GRAPHS_DIR = 'graphs';
+
+async function writeCandidateGraph(jobDir: string, id: string, graph: Graph): Promise<void> {
+  await mkdir(path.join(jobDir, CANDIDATE_GRAPHS_DIR), { recursive: true });
+  await writeFile(path.join(jobDir, CANDIDATE_GRAPHS_DIR, `${id}.json`), graphToJSON(graph));
 }
 
 async function readSpec(jobDir: string): Promise<JobSpec> {
@@ -185,7 +159,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
   try {
     emit({ type: 'phase', phase: 'data', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
     const backend = await initBackend();
-    data = await prepareData(spec.data, { kind: spec.kind, target: spec.target, seed: spec.seed, limit: spec.limit });
+    data = await prepareData(spec.data, { kind: spec.kind, target: spec.target, seed: spec.seed, limit: spec.limit, signal: opts.signal });
     const presetSeed = presetGraph(DEFAULT_PRESET[data.kind] === 'reference-cnn' ? 'small-cnn' : DEFAULT_PRESET[data.kind], data.inputShape, data.classes.length, { vocabularySize: data.vocabularySize });
     // The target device: its profile predicts the latency of every candidate (a built-in target is profiled now, or
     // its cached profile reused); the limits are hard, and the seed is shrunk first if it breaks one.
@@ -204,6 +178,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         seedGraph: presetSeed,
         record: (e) => journal.append({ ...e, elapsedSeconds: elapsed() }),
         log,
+        signal: opts.signal,
         onProgress: (p) => {
           if (p.type === 'sample') emit({ type: 'progress', phase: 'profile', measured: p.index + 1, elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds, etaSeconds: Math.max(0, spec.budgetSeconds - elapsed()) });
         },
@@ -247,6 +222,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       // The probe's fixed epochs on a fixed subsample make the difficulty a property of the data, not of the budget;
       // only short budgets cut it (a tenth of the budget at most).
       probeSeconds: Math.min(60, 0.1 * spec.budgetSeconds),
+      signal: opts.signal,
     });
     // --strategy auto: chosen once and journalled (a resumed job keeps it), its reasons in the log.
     let strategyName = spec.strategy as ConcreteStrategy;
@@ -410,6 +386,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
             model?.dispose();
           }
         }
+        await writeCandidateGraph(jobDir, p.id, p.state.graph);
         journal.append({ type: 'candidate', ...result, elapsedSeconds: elapsed() });
         completed.set(p.id, result);
         results.push(result);
@@ -457,6 +434,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
                 loadState: ctx.loadState,
                 // At most a third of the time left (the rest is for testing the front and the final training).
                 deadline: performance.now() + (Math.max(0, spec.budgetSeconds - elapsed()) / 3) * 1000,
+                signal: opts.signal,
               }),
             )
           : { members: predicted.map((m) => ({ ...m, latencyMs: null })), dropped: [], measured: false, extraMeasured: [], quick: [] };
@@ -492,6 +470,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     for (const m of [...onFront].sort((a, b) => b.accuracy - a.accuracy)) {
       frontTest.set(m.id, null);
       if (!data.test) continue;
+      throwIfStopped(opts.signal, 'testing the front');
       const s = await ctx.loadState(m.id);
       const estimate = (testCount * epochSeconds(s.graph)) / Math.max(1, trainCount) / 3;
       if (estimate > testAllowance) {

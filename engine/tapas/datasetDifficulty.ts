@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { DataKind } from '../data/detectKind.js';
 import { GraphBuilder } from '../graph/builder.js';
 import type { Graph } from '../graph/types.js';
+import { throwIfStopped } from '../stopSignal.js';
 import { GraphModel } from '../train/graphModel.js';
 import { evaluate, readBatch, train, type BatchData, type TrainData } from '../train/trainer.js';
 
@@ -78,7 +79,7 @@ export function datasetFingerprint(d: DatasetFacts): string {
  */
 export async function measureDifficulty(
   d: DatasetFacts & { vocabularySize?: number },
-  opts: { seed?: number; epochs?: number; maxTrain?: number; maxValidation?: number; deadline?: number } = {},
+  opts: { seed?: number; epochs?: number; maxTrain?: number; maxValidation?: number; deadline?: number; signal?: AbortSignal } = {},
 ): Promise<{ dcn: number; seconds: number }> {
   const t0 = performance.now();
   const model = GraphModel.create(probeGraph(d.inputShape, d.classes, d.vocabularySize), opts.seed ?? 0);
@@ -91,7 +92,10 @@ export async function measureDifficulty(
       lrEnd: 3e-4,
       seed: opts.seed ?? 0,
       deadline: opts.deadline,
+      signal: opts.signal,
     });
+    // A probe stopped by a pause or cancel measured nothing (and must not be remembered as the data's difficulty).
+    throwIfStopped(opts.signal, 'measuring how hard the data is');
     const { accuracy } = await evaluate(model, firstExamples(d.validation, opts.maxValidation ?? 1000));
     return { dcn: Number(accuracy.toFixed(4)), seconds: (performance.now() - t0) / 1000 };
   } finally {

@@ -42,6 +42,8 @@ export interface JobTapasOptions {
   log(message: string): void;
   /** Seconds the probe may take at most. */
   probeSeconds: number;
+  /** Pause or cancel: stops the probe between batches (engine/stopSignal.ts). */
+  signal?: AbortSignal;
 }
 
 export function experimentKind(kind: DataKind): ExperimentRecord['kind'] {
@@ -57,7 +59,7 @@ export async function prepareJobTapas(o: JobTapasOptions): Promise<JobTapas> {
     let dcn = knownDifficulty(dataset);
     let how = 'remembered';
     if (dcn === null) {
-      const m = await measureDifficulty(facts, { seed: o.seed, deadline: performance.now() + o.probeSeconds * 1000 });
+      const m = await measureDifficulty(facts, { seed: o.seed, deadline: performance.now() + o.probeSeconds * 1000, signal: o.signal });
       dcn = m.dcn;
       how = `measured by the probe network in ${m.seconds.toFixed(1)} s`;
       rememberDifficulty(dataset, dcn);

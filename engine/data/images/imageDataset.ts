@@ -73,6 +73,8 @@ export interface ImageLoadOptions {
   /** Skip the cache (always decode; nothing written). */
   noCache?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Pause or cancel: no further image is read or decoded once it fires. */
+  signal?: AbortSignal;
 }
 
 /** In-memory pixels up to a quarter of the machine's memory, at most 4 GB. */
@@ -130,7 +132,7 @@ async function decodeToCache(items: ImageItem[], target: DecodeTarget, opts: Ima
         } finally {
           opts.onProgress?.(++done, items.length);
         }
-      });
+      }, opts.signal);
       for (const [j, px] of out.entries()) {
         if (!px) continue;
         if (pixels) pixels.set(px, decoded.length * imageSize);
@@ -149,7 +151,7 @@ async function decodeToCache(items: ImageItem[], target: DecodeTarget, opts: Ima
 
 /** Scans, checks, decodes (or reads the cache) and splits an image dataset. Bad data gives findings, not throws. */
 export async function loadImageFolder(root: string, opts: ImageLoadOptions = {}, findings = new FindingList()): Promise<{ scan: ImageScan; dataset: ImageDataset | null }> {
-  const scanOpts = { maxPixels: opts.maxPixels, noCache: opts.noCache };
+  const scanOpts = { maxPixels: opts.maxPixels, noCache: opts.noCache, signal: opts.signal };
   const scan = statSync(root).isFile() ? await scanImageCsv(root, findings, { ...scanOpts, target: opts.target }) : await scanImageFolder(root, findings, scanOpts);
   const balance0 = checkClasses(scan.items.map((i) => i.label), findings, 'The dataset');
   if (findings.hasErrors) return { scan, dataset: null };

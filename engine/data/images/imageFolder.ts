@@ -34,6 +34,8 @@ export interface ScanOptions {
   maxPixels?: number;
   /** Neither read nor write the scan cache. */
   noCache?: boolean;
+  /** Pause or cancel: no further file is read once it fires. */
+  signal?: AbortSignal;
 }
 
 interface Candidate extends WalkedFile {
@@ -141,7 +143,7 @@ async function probeCandidates(candidates: Candidate[], root: string, findings: 
     }
   }
   const before = findings.items.length;
-  const result = await probeUncached(candidates, root, findings, maxPixels);
+  const result = await probeUncached(candidates, root, findings, maxPixels, opts.signal);
   if (!opts.noCache) {
     await mkdir(path.dirname(cacheFile), { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -151,7 +153,7 @@ async function probeCandidates(candidates: Candidate[], root: string, findings: 
   return result;
 }
 
-async function probeUncached(candidates: Candidate[], root: string, findings: FindingList, maxPixels: number): Promise<{ items: ImageItem[]; classes: string[] }> {
+async function probeUncached(candidates: Candidate[], root: string, findings: FindingList, maxPixels: number, signal?: AbortSignal): Promise<{ items: ImageItem[]; classes: string[] }> {
   const zero: string[] = [];
   const notImage: string[] = [];
   const tooLarge: Array<{ file: string; w: number; h: number }> = [];
@@ -190,7 +192,7 @@ async function probeUncached(candidates: Candidate[], root: string, findings: Fi
       return null;
     }
     return { item: { file: c.file, rel: c.rel, size: c.size, mtimeMs: c.mtimeMs, label: c.label, split: c.split, info } as ImageItem, hash: createHash('sha1').update(buf).digest('hex') };
-  });
+  }, signal);
   if (zero.length) findings.warning('ZERO_BYTE_FILE', `${zero.length} file${zero.length > 1 ? 's are' : ' is'} empty (0 bytes) and skipped: ${listFiles(zero.map((f) => path.relative(root, f)))}.`, 'Copy these images again; the copy was probably interrupted.', zero);
   if (notImage.length) {
     findings.warning(

@@ -46,7 +46,7 @@ export interface TextExample {
   source: string;
 }
 
-export async function scanTextFolder(root: string, findings: FindingList): Promise<TextExample[]> {
+export async function scanTextFolder(root: string, findings: FindingList, signal?: AbortSignal): Promise<TextExample[]> {
   const top = await listDir(root, root, findings);
   const out: TextExample[] = [];
   const empty: string[] = [];
@@ -57,7 +57,7 @@ export async function scanTextFolder(root: string, findings: FindingList): Promi
       if (f.size === 0) return { f, empty: true as const };
       const decoded = decodeText(await readFile(f.file));
       return { f, decoded };
-    });
+    }, signal);
     for (const r of read) {
       if ('empty' in r) {
         empty.push(r.f.file);
