@@ -70,6 +70,8 @@ export const AppApiArgs = {
   /** A file dropped in the browser, sent as base64 (at most 20 MB). */
   predictUpload: z.tuple([id, id.optional(), z.object({ name: z.string().min(1).max(255), base64: z.string().max(28_000_000) })]),
   exportModel: z.tuple([id, z.object({ candidateId: id.optional(), formats: z.array(z.enum(['keras', 'onnx', 'tfjs'])).min(1), outDir: absPath.optional() })]),
+  /** The model card of an export the app made (ExportResult.exportId); never a path, so nothing else can be read. */
+  getModelCard: z.tuple([id]),
   showInFolder: z.tuple([absPath]),
   pickPath: z.tuple([z.object({ kind: z.enum(['folder', 'file']), title: z.string().max(200).optional(), extensions: z.array(z.string().max(10)).max(20).optional() })]),
   browseFolder: z.tuple([absPath.optional()]),
@@ -94,8 +96,23 @@ export interface AppInfo {
   sampleDataPath: string;
   /** Where projects, jobs and settings are kept (NETSPROUT_HOME overrides it). */
   dataFolder: string;
-  /** Set when something about this installation needs the user's attention (e.g. no Electron binary). */
+  /**
+   * Set when something needs the user's attention (e.g. no Electron binary, jobs left running by an app that died and
+   * not resumed yet). Worked out on every call; a `notices` event brings the new list when it changes.
+   */
   notices: string[];
+  /** The engine's search strategies, 'auto' first, each in plain words (for the Review step's "Advanced" choice). */
+  strategies: StrategyChoice[];
+  /** The strategy a job gets when none is chosen: 'auto' (NetSprout picks one for the data, budget and limits). */
+  defaultStrategy: string;
+}
+
+export interface StrategyChoice {
+  /** The value to pass as startJob's `strategy`. */
+  id: string;
+  title: string;
+  /** One line in plain words. */
+  summary: string;
 }
 
 export interface ProjectSummary {
@@ -173,8 +190,11 @@ export interface CandidateRow {
   seconds: number;
   elapsedSeconds: number;
   onFront: boolean;
-  /** A few words on the architecture, e.g. "5 conv, 1 dense, 2 skips". */
-  summary: string;
+  /**
+   * The architecture in a few words, counted from the candidate's graph by layer kind, e.g. "5 conv, 1 dense, 2 skips";
+   * null when its graph was not kept (jobs of an older engine). How it was grown is in `morphs` and the lineage.
+   */
+  summary: string | null;
   reason?: string;
 }
 
@@ -196,8 +216,9 @@ export interface JobDetail extends JobSummaryRow {
 export interface CandidateDetail {
   row: CandidateRow;
   /**
-   * NetSprout's graph IR (engine/graph/types.ts) as JSON, with the inferred output shape of each layer; null when
-   * the search did not keep this candidate's checkpoint (it keeps only those it may still build on), with the reason.
+   * NetSprout's graph IR (engine/graph/types.ts) as JSON, with the inferred output shape of each layer (the job keeps
+   * every candidate's graph, even when it deletes the weights); null, with the reason, for a candidate of a job made
+   * by an older engine whose checkpoint is gone.
    */
   graph: { input: string; output: string; layers: Array<{ id: string; type: string; inputs: string[]; params: Record<string, unknown>; shape: number[] }> } | null;
   graphMissing?: string;
@@ -208,15 +229,29 @@ export interface CandidateDetail {
 
 export interface ResultsView extends EvaluateResult {
   jobId: string;
+  /**
+   * The leaderboard id of the model evaluated: the candidate itself, or for the final model (`candidate` is 'final',
+   * which is not a leaderboard id) the candidate it was trained from (the job's bestId).
+   */
+  trainedFromId: string;
   recommendedId: string;
   alternatives: JobDetail['front'];
 }
 
 export interface ExportResult {
+  /** Names this export for getModelCard. */
+  exportId: string;
   outDir: string;
   files: string[];
   verification: Record<string, unknown>;
+  /** The model card's path on the machine running NetSprout (for "show in folder"; getModelCard gives its HTML). */
   modelCard: string;
+}
+
+/** An exported model card, to show in a sandboxed frame (srcdoc): self-contained HTML with a strict CSP of its own. */
+export interface ModelCardView {
+  html: string;
+  file: string;
 }
 
 export interface FolderListing {
@@ -234,7 +269,9 @@ export interface Settings {
 export type AppEvent =
   | { type: 'job'; jobId: string; event: JobEventMessage }
   | { type: 'jobStatus'; jobId: string; projectId: string; status: JobStatus; error?: EngineErrorInfo }
-  | { type: 'projects' };
+  | { type: 'projects' }
+  /** AppInfo.notices changed (e.g. an interrupted job was resumed). */
+  | { type: 'notices'; notices: string[] };
 
 /** Errors reach the renderer as this, never as a stack trace. */
 export interface AppError extends EngineErrorInfo {}
@@ -260,6 +297,7 @@ export interface AppApi {
   predictFiles(jobId: string, candidateId: string | undefined, files: string[]): Promise<PredictResult>;
   predictUpload(jobId: string, candidateId: string | undefined, file: { name: string; base64: string }): Promise<PredictResult>;
   exportModel(jobId: string, p: z.input<typeof AppApiArgs.exportModel>[1]): Promise<ExportResult>;
+  getModelCard(exportId: string): Promise<ModelCardView>;
   showInFolder(p: string): Promise<boolean>;
   /** A native dialog in the desktop app; null in a browser (use browseFolder) or when cancelled. */
   pickPath(p: z.input<typeof AppApiArgs.pickPath>[0]): Promise<string | null>;

@@ -41,6 +41,7 @@ const api: AppApi & { pathForFile(file: File): string } = {
   predictFiles: (jobId, candidateId, files) => call('predictFiles', jobId, candidateId, files),
   predictUpload: (jobId, candidateId, file) => call('predictUpload', jobId, candidateId, file),
   exportModel: (jobId, p) => call('exportModel', jobId, p),
+  getModelCard: (exportId) => call('getModelCard', exportId),
   showInFolder: (p) => call('showInFolder', p),
   pickPath: (p) => call('pickPath', p),
   browseFolder: (p) => call('browseFolder', p),

@@ -6,12 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NetSproutError } from '../../engine/errors.js';
 import type { BackendsResult, EngineTask, TaskResults, ThroughputResult } from '../../engine/protocol/messages.js';
+import { APP_DEFAULT_STRATEGY } from '../../engine/search/autoStrategy.js';
 import { BUDGET_PRESETS } from '../../engine/search/budget.js';
+import { createJob, STRATEGIES, STRATEGY_INFO, type StrategyName } from '../../engine/search/jobSpec.js';
 import type {
   AppApi,
   AppEvent,
@@ -24,11 +26,13 @@ import type {
   FolderListing,
   JobDetail,
   JobSummaryRow,
+  ModelCardView,
   PredictResult,
   ProjectDetail,
   ProjectSummary,
   ResultsView,
   Settings,
+  StrategyChoice,
   TargetDevice,
 } from '../common/appApi.js';
 import type { z } from 'zod';
@@ -39,7 +43,7 @@ import { runEngineTask, type EngineLauncher } from './engineProcess.js';
 import { browseFolder } from './folderBrowser.js';
 import { writeAppJobFile, type JobRecord, type ProjectRecord } from './jobFolderRecord.js';
 import { JobSupervisor } from './jobSupervisor.js';
-import { candidateDetail, readJobView, recommendedCandidate } from './jobViews.js';
+import { candidateDetail, jobPhase, readJobView, recommendedCandidate } from './jobViews.js';
 import { ProjectStore } from './projectStore.js';
 import { builtInTargets, importDeviceProfile, profileTarget } from './targets.js';
 
@@ -72,6 +76,28 @@ export interface AppServicesOptions {
 
 /** Throughput measurements are reused for an hour. */
 const THROUGHPUT_TTL_MS = 3600_000;
+/** The exports remembered for getModelCard (the latest ones). */
+const MAX_EXPORT_RECORDS = 500;
+/** A model card is a few hundred kilobytes; anything much larger is not one. */
+const MAX_MODEL_CARD_BYTES = 20 * 2 ** 20;
+/** The model card's own policy inside its sandboxed frame: its inline styles and pictures, nothing else. */
+const MODEL_CARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/** The strategy a job gets when none is chosen: 'auto' where the engine has it. */
+export const DEFAULT_STRATEGY: StrategyName = (STRATEGIES as readonly string[]).includes(APP_DEFAULT_STRATEGY) ? (APP_DEFAULT_STRATEGY as StrategyName) : 'hill';
+
+/** The engine's strategies for the Review step, the default first. */
+export function strategyChoices(): StrategyChoice[] {
+  const order = [DEFAULT_STRATEGY, ...STRATEGIES.filter((s) => s !== DEFAULT_STRATEGY)];
+  return order.map((id) => ({ id, ...STRATEGY_INFO[id] }));
+}
+
+/** The card's HTML with a Content-Security-Policy of its own in its head (it is shown in a sandboxed frame). */
+export function withModelCardPolicy(html: string): string {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${MODEL_CARD_CSP}">`;
+  const head = /<head[^>]*>/i.exec(html);
+  return head ? html.slice(0, head.index + head[0].length) + meta + html.slice(head.index + head[0].length) : `<head>${meta}</head>${html}`;
+}
 
 function newId(prefix: string): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -88,7 +114,11 @@ export class AppServices implements AppApi {
   readonly supervisor: JobSupervisor;
   private readonly launcher: EngineLauncher;
   private readonly listeners = new Set<(e: AppEvent) => void>();
+  /** Notices that hold for the whole session (the platform's, how the store was opened, backends that failed). */
   private readonly notices: string[] = [];
+  /** Jobs that were running when the app last stopped: noticed until they are resumed, finished or deleted. */
+  private readonly interruptedAtStart = new Set<string>();
+  private lastNotices = '';
   private backendsPromise: Promise<BackendsResult | null> | null = null;
   private gpusPromise: Promise<string[]> | null = null;
   private readonly results = new Map<string, ResultsView>();
@@ -117,8 +147,8 @@ export class AppServices implements AppApi {
       const store = await ProjectStore.open(locations.storeFile, locations.jobsDir);
       const services = new AppServices(opts, locations, store);
       services.unlock = unlock;
-      const interrupted = await services.supervisor.markInterrupted();
-      if (interrupted.length) services.notices.push(`${interrupted.length} job${interrupted.length === 1 ? ' was' : 's were'} running when NetSprout last stopped; ${interrupted.length === 1 ? 'it is' : 'they are'} marked interrupted and can be resumed.`);
+      for (const id of await services.supervisor.markInterrupted()) services.interruptedAtStart.add(id);
+      services.lastNotices = JSON.stringify(services.currentNotices());
       if (opts.sample !== false) await services.offerSample();
       return services;
     } catch (e) {
@@ -145,6 +175,12 @@ export class AppServices implements AppApi {
   }
 
   private emit(e: AppEvent): void {
+    this.send(e);
+    // A job resumed, finished or deleted may take a notice away.
+    if (e.type === 'jobStatus' || e.type === 'projects') this.noticesMayHaveChanged();
+  }
+
+  private send(e: AppEvent): void {
     for (const l of this.listeners) {
       try {
         l(e);
@@ -152,6 +188,21 @@ export class AppServices implements AppApi {
         process.stderr.write(`netsprout: an event listener failed: ${(err as Error).message}\n`);
       }
     }
+  }
+
+  /** The notices as they stand now (AppInfo.notices). */
+  private currentNotices(): string[] {
+    const still = [...this.interruptedAtStart].filter((id) => this.store.job(id)?.status === 'interrupted').length;
+    const interrupted = still ? [`${still} job${still === 1 ? ' was' : 's were'} running when NetSprout last stopped; ${still === 1 ? 'it is' : 'they are'} marked interrupted and can be resumed.`] : [];
+    return [...this.notices, ...interrupted];
+  }
+
+  private noticesMayHaveChanged(): void {
+    const now = this.currentNotices();
+    const key = JSON.stringify(now);
+    if (key === this.lastNotices) return;
+    this.lastNotices = key;
+    this.send({ type: 'notices', notices: now });
   }
 
   private async offerSample(): Promise<void> {
@@ -173,6 +224,7 @@ export class AppServices implements AppApi {
   private backends(): Promise<BackendsResult | null> {
     this.backendsPromise ??= this.engine({ task: 'backends' }).catch((e) => {
       this.notices.push(`The compute backends could not be checked: ${(e as Error).message}`);
+      this.noticesMayHaveChanged();
       return null;
     });
     return this.backendsPromise;
@@ -207,7 +259,9 @@ export class AppServices implements AppApi {
       },
       sampleDataPath: this.locations.sampleDataPath,
       dataFolder: this.locations.home,
-      notices: [...this.notices],
+      notices: this.currentNotices(),
+      strategies: strategyChoices(),
+      defaultStrategy: DEFAULT_STRATEGY,
     };
   }
 
@@ -380,11 +434,9 @@ export class AppServices implements AppApi {
   async startJob(input: Args<'startJob'>[0]): Promise<JobSummaryRow> {
     const project = this.project(input.projectId);
     if (!existsSync(project.dataPath)) throw new NetSproutError('MISSING_PATH', `The project's data, ${project.dataPath}, is no longer there.`, 'Put it back, or make a new project with the data where it is now.', [project.dataPath]);
-    const { createJob, STRATEGIES } = await import('../../engine/search/searchJob.js');
-    const strategies: readonly string[] = STRATEGIES;
     const target = input.target;
-    const strategy = input.strategy ?? (target.maxLatencyMs !== undefined && strategies.includes('pareto') ? 'pareto' : 'hill');
-    if (!strategies.includes(strategy)) throw new NetSproutError('STRATEGY_UNKNOWN', `There is no search strategy "${strategy}".`, `Choose one of ${strategies.join(', ')}.`);
+    const strategy = input.strategy ?? DEFAULT_STRATEGY;
+    if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new NetSproutError('STRATEGY_UNKNOWN', `There is no search strategy "${strategy}".`, `Choose one of ${STRATEGIES.join(', ')}.`);
     const targets = await this.listTargets();
     const device = targets.find((t) => t.target === target.target);
     if (!device) throw new NetSproutError('TARGET_UNKNOWN', `"${target.target}" is not a target device NetSprout knows.`, 'Choose this computer, a web browser, or import a device profile first.');
@@ -400,7 +452,7 @@ export class AppServices implements AppApi {
       target: project.targetColumn,
       budgetSeconds,
       seed,
-      strategy: strategy as (typeof STRATEGIES)[number],
+      strategy: strategy as StrategyName,
       targetDevice: target.target,
       ...(target.maxParams !== undefined ? { maxParams: target.maxParams } : {}),
       ...(target.maxLatencyMs !== undefined ? { maxLatencyMs: target.maxLatencyMs } : {}),
@@ -439,7 +491,7 @@ export class AppServices implements AppApi {
     return {
       ...this.jobRow(j),
       elapsedSeconds: elapsed,
-      phase: live?.phase ?? (j.status === 'done' ? 'done' : (view?.phase ?? null)),
+      phase: jobPhase(j.status, live?.phase, view),
       progress:
         j.status === 'running' || j.status === 'done' || elapsed > 0
           ? {
@@ -476,7 +528,8 @@ export class AppServices implements AppApi {
     }
     const ev = await this.engine({ task: 'evaluate', jobDir: j.jobDir, candidate: candidateId, samples: 12 });
     const view = readJobView(j.jobDir);
-    const out: ResultsView = { ...ev, jobId, recommendedId: recommendedCandidate(view, j.target) ?? ev.candidate, alternatives: view.front };
+    const trainedFromId = ev.candidate === 'final' ? (view.summary?.bestId ?? j.summary?.bestId ?? ev.candidate) : ev.candidate;
+    const out: ResultsView = { ...ev, jobId, trainedFromId, recommendedId: recommendedCandidate(view, j.target) ?? trainedFromId, alternatives: view.front };
     // A model's figures do not change once it is written: the final model, or a candidate's checkpoint.
     this.results.set(key, out);
     return out;
@@ -509,7 +562,32 @@ export class AppServices implements AppApi {
     if (!input.outDir) for (let n = 2; existsSync(outDir); n++) outDir = `${outDir.replace(/-\d+$/, '')}-${n}`;
     await mkdir(path.dirname(outDir), { recursive: true });
     const report = await this.engine({ task: 'export', jobDir: j.jobDir, candidate: input.candidateId, formats: input.formats, outDir });
-    return { outDir: report.outDir, files: report.files, verification: (report.verification as Record<string, unknown>) ?? {}, modelCard: path.join(report.outDir, 'model-card.html') };
+    const exportId = newId('x');
+    await this.store.update((d) => {
+      d.exports.push({ id: exportId, jobId, candidateId: input.candidateId ?? null, outDir: path.resolve(report.outDir), exportedAt: new Date().toISOString() });
+      d.exports.splice(0, Math.max(0, d.exports.length - MAX_EXPORT_RECORDS));
+    });
+    return { exportId, outDir: report.outDir, files: report.files, verification: (report.verification as Record<string, unknown>) ?? {}, modelCard: path.join(report.outDir, 'model-card.html') };
+  }
+
+  /**
+   * The model card of an export this app made, by its id: only `model-card.html` of a folder the store lists as an
+   * export is read, a plain file (no link) inside that folder, so no other file can be reached through this call.
+   */
+  async getModelCard(exportId: string): Promise<ModelCardView> {
+    const rec = this.store.data.exports.find((x) => x.id === exportId);
+    if (!rec) throw new NetSproutError('EXPORT_MISSING', `There is no export ${exportId}.`, 'Export the model again; its model card comes with it.');
+    const file = path.join(rec.outDir, 'model-card.html');
+    const gone = () => new NetSproutError('MODEL_CARD_MISSING', `The model card ${file} is no longer there.`, 'The export folder was moved or changed; export the model again.', [file]);
+    let st;
+    try {
+      st = await lstat(file);
+    } catch {
+      throw gone();
+    }
+    const inside = path.relative(await realpath(rec.outDir), await realpath(file));
+    if (!st.isFile() || st.size > MAX_MODEL_CARD_BYTES || inside !== 'model-card.html') throw gone();
+    return { html: withModelCardPolicy(await readFile(file, 'utf8')), file };
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -154,7 +154,10 @@ export class JobSupervisor {
 
   private onEvent(jobId: string, active: ActiveRun, e: JobEventMessage): void {
     if (e.type === 'phase') active.live.phase = e.phase;
-    if (e.type === 'progress') active.live.progress = e;
+    if (e.type === 'progress') {
+      active.live.progress = e;
+      active.live.phase = e.phase;
+    }
     if (e.type === 'candidate') {
       const rec = candidateRecord(jobId, e);
       void this.opts.store.update((d) => {

@@ -1,8 +1,9 @@
 /**
  * What the live view and the results show of a job, built from its journal (journal.jsonl, written by the
  * engine): the leaderboard, the best accuracy over time, the front and its hypervolume over generations, the
- * log, a candidate's lineage, and a candidate's architecture from its checkpoint's graph JSON with every layer's
- * output shape inferred by engine/graph.
+ * log, a candidate's lineage, and a candidate's architecture from the graph JSON the job keeps for every candidate
+ * (graphs/<id>.json; for jobs of an older engine, the checkpoint's graph while it is kept) with every layer's output
+ * shape inferred by engine/graph.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { graphFromJSON } from '../../engine/graph/serialize.js';
 import { inferShapes } from '../../engine/graph/shapes.js';
 import type { Graph } from '../../engine/graph/types.js';
 import { readJournal, type JournalEvent } from '../../engine/search/journal.js';
-import type { CandidateDetail, CandidateRow, JobDetail, TargetChoice } from '../common/appApi.js';
+import type { CandidateDetail, CandidateRow, JobDetail, JobStatus, TargetChoice } from '../common/appApi.js';
 
 export interface JournalView {
   rows: CandidateRow[];
@@ -20,7 +21,7 @@ export interface JournalView {
   hypervolumeCurve: JobDetail['hypervolumeCurve'];
   log: JobDetail['log'];
   summary: JobDetail['summary'];
-  /** The phase the journal shows last (live phases come from events). */
+  /** The phase the journal's last run reached (a running job's phase comes from its engine's events: jobPhase). */
   phase: string | null;
   elapsedSeconds: number;
   /** Multiply-accumulates of each candidate, from the journal. */
@@ -42,24 +43,67 @@ export function architectureSummary(graph: Graph): string {
   return parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ') || `${graph.layers.length} layers`;
 }
 
-function morphSummary(ops: string[]): string {
-  if (!ops.length) return 'seed network';
-  const counts = new Map<string, number>();
-  for (const op of ops) counts.set(op, (counts.get(op) ?? 0) + 1);
-  return `seed + ${[...counts].map(([op, n]) => `${n} ${op}`).join(', ')}`;
+/** Where a candidate's graph may be: the job's graphs/ folder (every candidate), else its checkpoint (older jobs). */
+function graphFiles(jobDir: string, id: string): string[] {
+  if (id === 'final') return [path.join(jobDir, 'final', 'graph.json')];
+  return [path.join(jobDir, 'graphs', `${id}.json`), path.join(jobDir, 'candidates', id, 'graph.json')];
 }
 
-function checkpointGraphFile(jobDir: string, id: string): string {
-  return id === 'final' ? path.join(jobDir, 'final', 'graph.json') : path.join(jobDir, 'candidates', id, 'graph.json');
-}
-
-function readGraph(file: string): Graph | null {
-  if (!existsSync(file)) return null;
-  try {
-    return graphFromJSON(JSON.parse(readFileSync(file, 'utf8')), file);
-  } catch {
-    return null;
+function readGraph(jobDir: string, id: string): Graph | null {
+  for (const file of graphFiles(jobDir, id)) {
+    if (!existsSync(file)) continue;
+    try {
+      return graphFromJSON(JSON.parse(readFileSync(file, 'utf8')), file);
+    } catch {
+      // A damaged file: try the next place.
+    }
   }
+  return null;
+}
+
+/** A candidate's graph never changes once written: its summary is read once (a job has hundreds of candidates). */
+const summaries = new Map<string, string>();
+
+function candidateSummary(jobDir: string, id: string): string | null {
+  const key = path.join(jobDir, id);
+  const known = summaries.get(key);
+  if (known !== undefined) return known;
+  const graph = readGraph(jobDir, id);
+  if (!graph) return null;
+  const summary = architectureSummary(graph);
+  if (id !== 'final') summaries.set(key, summary);
+  return summary;
+}
+
+/**
+ * The phase a job's journal shows its last run reached (since its last `started` or `resumed` event). The engine does
+ * not journal its phases, so they are told from what each phase leaves: the target profile, the plan, candidates,
+ * the verified front, the final training's announcement, the summary.
+ */
+export function journalPhase(events: JournalEvent[]): string | null {
+  if (!events.length) return null;
+  if (events.some((e) => e.type === 'done')) return 'done';
+  let start = -1;
+  events.forEach((e, i) => {
+    if (e.type === 'started' || e.type === 'resumed') start = i;
+  });
+  const run = events.slice(start + 1);
+  if (run.some((e) => e.type === 'log' && /^Recommended candidate\b/.test(String(e.message)))) return 'final';
+  if (run.some((e) => e.type === 'front' && e.verified === true)) return 'verify';
+  if (run.some((e) => e.type === 'candidate' || e.type === 'plan' || e.type === 'heartbeat' || e.type === 'strategy')) return 'search';
+  if (run.some((e) => e.type === 'target')) return 'profile';
+  return 'data';
+}
+
+/**
+ * The phase to show for a job: a running (or queued) job's comes only from its engine's events, null until the first
+ * one arrives ("starting"), never from the journal of an earlier run; a finished one is done; a stopped one shows the
+ * phase its last run reached.
+ */
+export function jobPhase(status: JobStatus, livePhase: string | null | undefined, view: Pick<JournalView, 'phase'> | null): string | null {
+  if (status === 'running' || status === 'queued') return livePhase ?? null;
+  if (status === 'done') return 'done';
+  return view?.phase ?? null;
 }
 
 /** Candidates that no other one dominates on (accuracy up, latency or else parameters down). */
@@ -100,17 +144,12 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
   const measured = new Map(frontMembers.map((m) => [String(m.id), num(m.latencyMs)]));
   const macs = new Map<string, number>();
   const rows: CandidateRow[] = [];
-  const parents = new Map<string, string | null>();
-  const ops = new Map<string, string[]>();
   for (const e of events) {
     if (e.type !== 'candidate') continue;
     const id = String(e.id);
     const parentId = (e.parentId as string | null) ?? null;
     const own = ((e.morphs as Array<{ op?: unknown }> | undefined) ?? []).map((m) => String(m.op ?? '?'));
-    parents.set(id, parentId);
-    ops.set(id, [...(parentId ? (ops.get(parentId) ?? []) : []), ...own]);
     macs.set(id, num(e.macs) ?? 0);
-    const graph = readGraph(checkpointGraphFile(jobDir, id));
     rows.push({
       id,
       parentId,
@@ -124,7 +163,7 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
       seconds: num(e.seconds) ?? 0,
       elapsedSeconds: num(e.elapsedSeconds) ?? 0,
       onFront: false,
-      summary: graph ? architectureSummary(graph) : morphSummary(ops.get(id) ?? []),
+      summary: candidateSummary(jobDir, id),
       ...(typeof e.reason === 'string' ? { reason: e.reason } : {}),
     });
   }
@@ -144,11 +183,6 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
   const done = events.find((e) => e.type === 'done');
   const s = done?.summary as Record<string, unknown> | undefined;
   const errorEvent = events.filter((e) => e.type === 'error').at(-1);
-  let phase: string | null = null;
-  if (done) phase = 'done';
-  else if (events.some((e) => e.type === 'log' && /final training/i.test(String(e.message)))) phase = 'final';
-  else if (events.some((e) => e.type === 'plan')) phase = 'search';
-  else if (events.length) phase = 'data';
   return {
     rows,
     bestCurve,
@@ -156,7 +190,7 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
     hypervolumeCurve: fronts.map((f) => ({ generation: num(f.generation) ?? 0, hypervolume: num(f.hypervolume) ?? 0 })),
     log: events.filter((e) => e.type === 'log').map((e) => ({ elapsedSeconds: num(e.elapsedSeconds) ?? 0, message: String(e.message) })),
     summary: s ? { valAccuracy: num(s.valAccuracy) ?? 0, testAccuracy: num(s.testAccuracy), params: num(s.params) ?? 0, bestId: String(s.bestId) } : null,
-    phase,
+    phase: journalPhase(events),
     elapsedSeconds: Math.max(0, ...events.map((e) => num(e.elapsedSeconds) ?? 0)),
     macs,
     error: errorEvent ? { code: String(errorEvent.code), message: String(errorEvent.message) } : null,
@@ -181,7 +215,7 @@ export function candidateDetail(jobDir: string, view: JournalView, candidateId: 
   let row = view.rows.find((r) => r.id === candidateId);
   if (!row && candidateId === 'final' && view.summary) {
     const base = view.rows.find((r) => r.id === view.summary!.bestId);
-    row = { ...(base ?? ({} as CandidateRow)), id: 'final', parentId: view.summary.bestId, morphs: [], accuracy: view.summary.valAccuracy, accuracyInherited: base?.accuracy ?? null, params: view.summary.params, status: 'trained', onFront: false, summary: base?.summary ?? '', seconds: 0, elapsedSeconds: view.elapsedSeconds, latencyMs: base?.latencyMs ?? null, latencyPredictedMs: base?.latencyPredictedMs ?? null };
+    row = { ...(base ?? ({} as CandidateRow)), id: 'final', parentId: view.summary.bestId, morphs: [], accuracy: view.summary.valAccuracy, accuracyInherited: base?.accuracy ?? null, params: view.summary.params, status: 'trained', onFront: false, summary: candidateSummary(jobDir, 'final') ?? base?.summary ?? null, seconds: 0, elapsedSeconds: view.elapsedSeconds, latencyMs: base?.latencyMs ?? null, latencyPredictedMs: base?.latencyPredictedMs ?? null };
   }
   if (!row) {
     throw new NetSproutError('CANDIDATE_MISSING', `The job has no candidate ${candidateId}.`, `Its candidates are ${view.rows.map((r) => r.id).slice(0, 20).join(', ') || 'none yet'}.`, [jobDir]);
@@ -192,10 +226,10 @@ export function candidateDetail(jobDir: string, view: JournalView, candidateId: 
     lineage.unshift({ id: at.id, morphs: at.morphs, accuracy: at.status === 'trained' ? at.accuracy : null });
     at = at.parentId ? byId.get(at.parentId) : undefined;
   }
-  const graph = readGraph(checkpointGraphFile(jobDir, candidateId));
+  const graph = readGraph(jobDir, candidateId);
   const macs = candidateId === 'final' ? (view.macs.get(view.summary?.bestId ?? '') ?? 0) : (view.macs.get(candidateId) ?? 0);
   if (!graph) {
-    return { row, graph: null, graphMissing: 'The search did not keep this candidate\'s checkpoint (it keeps only the candidates it may still build on), so its architecture cannot be drawn; its lineage shows how it was grown.', lineage, flops: 2 * macs };
+    return { row, graph: null, graphMissing: 'This job was made by an older NetSprout that kept the architecture only of the candidates it could still build on, so this one cannot be drawn; its lineage shows how it was grown.', lineage, flops: 2 * macs };
   }
   const shapes = inferShapes(graph);
   return {

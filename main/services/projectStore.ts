@@ -41,6 +41,16 @@ export const DeviceProfileRecord = z.object({
 });
 export type DeviceProfileRecord = z.infer<typeof DeviceProfileRecord>;
 
+/** A folder the app exported a model into: only these model cards are ever read back (getModelCard). */
+export const ExportRecord = z.object({
+  id: z.string(),
+  jobId: z.string(),
+  candidateId: z.string().nullable(),
+  outDir: z.string(),
+  exportedAt: z.string(),
+});
+export type ExportRecord = z.infer<typeof ExportRecord>;
+
 export const StoredSettings = z.object({
   defaultExportDir: z.string(),
   throttleMs: z.number().int().min(50).max(5000),
@@ -57,6 +67,8 @@ export const StoreData = z.object({
   jobs: z.array(JobRecord),
   candidates: z.array(CandidateRecord),
   deviceProfiles: z.array(DeviceProfileRecord),
+  /** Added after the first release: a store without it has none. */
+  exports: z.array(ExportRecord).default([]),
   settings: StoredSettings,
 });
 export type StoreData = z.infer<typeof StoreData>;
@@ -66,7 +78,7 @@ export function defaultSettings(): StoredSettings {
 }
 
 function emptyStore(): StoreData {
-  return { format: 'netsprout-store', version: 1, projects: [], datasets: [], jobs: [], candidates: [], deviceProfiles: [], settings: defaultSettings() };
+  return { format: 'netsprout-store', version: 1, projects: [], datasets: [], jobs: [], candidates: [], deviceProfiles: [], exports: [], settings: defaultSettings() };
 }
 
 /** How the store was opened: as it was, created, rebuilt after loss, or set aside as corrupt and rebuilt. */

@@ -8,7 +8,9 @@ import { predictorAccuracy } from '../../engine/latency/accuracyMetrics.js';
 import { FEATURE_NAMES, describeArchitecture } from '../../engine/latency/architectureFeatures.js';
 import { DEFAULT_SEARCH_SPACE, sampleArchitecture } from '../../engine/latency/architectureSampler.js';
 import {
+  MIN_PROFILE_SAMPLES,
   PROFILE_FORMAT,
+  buildProfile,
   choosePredictor,
   fitAndEvaluate,
   heldOutObservations,
@@ -113,5 +115,18 @@ describe('device profile file', () => {
     expect(heldOutSplit(100, 0.25, 0).size).toBe(25);
     expect(heldOutSplit(3, 0.9, 0).size).toBe(1);
     expect([...heldOutSplit(100, 0.25, 1)]).not.toEqual([...heldOutSplit(100, 0.25, 2)]);
+  });
+
+  it('made on demand, measures the minimum number of architectures whatever the time, the late ones with the shortened protocol', async () => {
+    // Far too little time for one architecture (a 60 s job on a busy machine measured 6 in its 10 s and failed).
+    const p = await buildProfile({ runtime: 'onnx', samples: 50, seconds: 0.01, minSamples: 12, protocol: { batchSizes: [1] }, predictors: ['ridge'], seed: 0 });
+    expect(p.samples.length).toBeGreaterThanOrEqual(MIN_PROFILE_SAMPLES);
+    expect(p.samples.length).toBeLessThan(12);
+    // Past its time every architecture was measured in one short session.
+    expect(p.samples.filter((s) => s.shortened)).toHaveLength(p.samples.length);
+    for (const s of p.samples) expect(s.measurement.batches[0].sessionMediansMs).toBeUndefined();
+    expect(p.samples.filter((s) => s.split === 'heldOut').length).toBeGreaterThanOrEqual(2);
+    // Without minSamples (a profile asked for on the command line) the time is the user's: too short is an error.
+    await expect(buildProfile({ runtime: 'onnx', samples: 50, seconds: 0.01, protocol: { batchSizes: [1] }, predictors: ['ridge'] })).rejects.toMatchObject({ code: 'PROFILE_TOO_FEW_SAMPLES' });
   });
 });

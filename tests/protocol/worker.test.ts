@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineMessage, EvaluateResult, PredictResult, ThroughputResult } from '../../engine/protocol/messages.js';
 import { createJob } from '../../engine/search/searchJob.js';
 import { readJournal } from '../../engine/search/journal.js';
-import { quadrantImageFolder, runWorker, tableCsv, tempDir } from '../helpers/appFixtures.js';
+import { quadrantImageFolder, runWorker, tableCsv, tempDir, type WorkerRun } from '../helpers/appFixtures.js';
 
 /** A job's budget plus a few engine starts; a machine busy with other tests takes several times longer. */
 const JOB_TEST_TIMEOUT_MS = 300_000;
@@ -136,6 +136,34 @@ describe('engine worker', () => {
     expect(existsSync(path.join(x.outDir, 'model-card.html'))).toBe(true);
     const steps = ex.messages.filter((m) => m.kind === 'event').map((m) => (m.kind === 'event' ? m.event : null));
     expect(steps.map((s) => s?.phase)).toEqual(['export:data', 'export:onnx', 'export:card']);
+  }, JOB_TEST_TIMEOUT_MS);
+
+  it('stops a job paused while it profiles its target device between architectures, without waiting for the profile', async () => {
+    const data = await quadrantImageFolder(40, 13);
+    const jobDir = path.join(await tempDir('worker-job'), 'job');
+    // A long budget makes a long profile (a tenth of it): the pause must not wait for it.
+    await createJob(jobDir, { data, budgetSeconds: 1200, seed: 1, strategy: 'hill', targetDevice: 'cpu' });
+    const cacheBefore = process.env.NETSPROUT_CACHE_DIR;
+    // A cache of its own: no profile of this machine made by another test is reused.
+    process.env.NETSPROUT_CACHE_DIR = await tempDir('profile-cache');
+    let paused = false;
+    let run: WorkerRun;
+    try {
+      run = await runWorker({ task: 'runJob', jobDir }, (m, send) => {
+        if (!paused && m.kind === 'event' && m.event.type === 'progress' && m.event.phase === 'profile') {
+          paused = true;
+          send({ control: 'pause' });
+        }
+      });
+    } finally {
+      process.env.NETSPROUT_CACHE_DIR = cacheBefore;
+    }
+    expect(paused).toBe(true);
+    expect(run.code).toBe(0);
+    expect(run.messages.at(-1)).toMatchObject({ kind: 'error', error: { code: 'JOB_CANCELLED', message: expect.stringMatching(/^Stopped while measuring/) }, stopped: 'paused' });
+    // Stopped in the profile: no target recorded, nothing searched; a resume profiles again.
+    const events = readJournal(path.join(jobDir, 'journal.jsonl')).events;
+    expect(events.filter((e) => e.type === 'target' || e.type === 'plan' || e.type === 'candidate')).toEqual([]);
   }, JOB_TEST_TIMEOUT_MS);
 });
 

@@ -68,6 +68,7 @@ export async function startApp(): Promise<void> {
     return;
   }
   api.onEvent((e) => {
+    if (e.type === 'notices' && app.info) app.info.notices = e.notices;
     if (e.type === 'projects' || e.type === 'jobStatus') {
       clearTimeout(projectRefresh);
       projectRefresh = setTimeout(() => void refreshProjects(), 300);

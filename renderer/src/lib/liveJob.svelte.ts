@@ -81,6 +81,8 @@ export class LiveJob {
       onAppEvent((e) => {
         if (e.type === 'job' && e.jobId === this.jobId) this.onJobEvent(e.event);
         else if (e.type === 'jobStatus' && e.jobId === this.jobId) {
+          // A job started again begins a new run: what the last run showed (its phase, its clock) is not its state.
+          if (this.job && ACTIVE.includes(e.status) && !ACTIVE.includes(this.job.status)) this.progress = null;
           if (this.job) {
             this.job.status = e.status;
             if (e.error) this.job.error = e.error;

@@ -1,17 +1,6 @@
-/** Search strategies (engine/search) as people would say them. */
-const WORDS: Record<string, string> = {
-  hill: 'Hill climbing',
-  bayes: 'Bayesian optimisation',
-  random: 'Random search',
-  pareto: 'Pareto evolution',
-  nsga2: 'NSGA-II evolution',
-  eas: 'Reinforcement-learning controller',
-  tapas: 'TAPAS',
-  hyperband: 'Hyperband',
-  ncevolve: 'NCEvolve',
-  auto: 'Automatic',
-};
+/** Search strategies (engine/search) as people would say them: the engine's own titles (AppInfo.strategies). */
+import { app } from './app.svelte';
 
 export function strategyWords(name: string): string {
-  return WORDS[name] ?? name;
+  return app.info?.strategies.find((s) => s.id === name)?.title ?? name;
 }

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { isAlive } from '../../../engine/protocol/jobLock.js';
 import { readJournal } from '../../../engine/search/journal.js';
 import type { AppEvent } from '../../../main/common/appApi.js';
-import { startAppServer, type RunningServer } from '../../../main/server/appServer.js';
+import { contentSecurityPolicy, startAppServer, type RunningServer } from '../../../main/server/appServer.js';
 import { AppServices } from '../../../main/services/appServices.js';
 import { REPO_ROOT, otherDeviceProfile, quadrantImageFolder, tempDir, waitFor } from '../../helpers/appFixtures.js';
 
@@ -104,6 +104,22 @@ describe('app server (in process)', () => {
     expect((await request(port, { path: '/', headers: { cookie, host: 'attacker.example:80' } })).status).toBe(403);
     expect((await request(port, { method: 'POST', path: '/api/listProjects', headers: { cookie, origin: 'https://attacker.example', 'content-type': 'application/json' }, body: '[]' })).status).toBe(403);
     expect((await request(port, { path: '/api/listProjects', headers: { cookie } })).status).toBe(405);
+  });
+
+  it('sends a policy in which every source is valid (no IPv6 literal a browser would report on every page)', () => {
+    for (const port of [80, 8123, 65535]) {
+      const policy = contentSecurityPolicy(port);
+      const keyword = /^'(self|none|unsafe-inline)'$/;
+      const scheme = /^(data|blob):$/;
+      // CSP host-source: scheme://host[:port] with a host of letters, digits, dots and dashes (no [::1]).
+      const host = /^(https?|wss?):\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+      for (const directive of policy.split(';').map((d) => d.trim().split(/\s+/))) {
+        expect(directive[0]).toMatch(/^[a-z-]+$/);
+        for (const source of directive.slice(1)) expect(source, `${directive[0]} ${source}`).toMatch(new RegExp(`${keyword.source}|${scheme.source}|${host.source}`));
+      }
+      expect(policy).not.toContain('[');
+      expect(policy).toContain(`ws://127.0.0.1:${port}`);
+    }
   });
 
   it('requires the token on the events WebSocket and pushes events to it', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../../engine/protocol/jobLock.js';
@@ -39,7 +39,7 @@ describe('job supervisor', () => {
     const jobEvents = (type: string) => events.filter((e) => e.type === 'job' && e.event.type === type);
     const statuses = () => events.filter((e) => e.type === 'jobStatus').map((e) => (e.type === 'jobStatus' ? e.status : ''));
 
-    const started = await app.startJob({ projectId: project.id, budget: { seconds: 25 }, target: { target: device.target }, seed: 2 });
+    const started = await app.startJob({ projectId: project.id, budget: { seconds: 25 }, target: { target: device.target }, seed: 2, strategy: 'hill' });
     expect(started.status).toBe('running');
     expect(started.strategy).toBe('hill');
     await waitFor(() => jobEvents('candidate').length >= 1, 90_000, 'a first candidate');
@@ -83,6 +83,10 @@ describe('job supervisor', () => {
     const detail = await app.getCandidate(started.id, done.summary!.bestId);
     expect(detail.lineage.at(-1)!.id).toBe(done.summary!.bestId);
     expect(detail.lineage[0].id).toBe('c0');
+    // Every candidate's architecture in words and drawn, those whose weights the search deleted included.
+    for (const r of done.leaderboard) expect(r.summary).toMatch(/^\d+ conv\b/);
+    const dropped = done.leaderboard.find((r) => !existsSync(path.join(started.jobDir, 'candidates', r.id, 'weights.json')));
+    if (dropped) expect((await app.getCandidate(started.id, dropped.id)).graph?.layers.length).toBeGreaterThan(3);
 
     // Results, a dropped file, and an export into the default folder, named after the project and the job.
     const exportsDir = path.join(home, 'exports');
@@ -93,7 +97,7 @@ describe('job supervisor', () => {
       app.predictUpload(started.id, undefined, { name: 'my photo.png', base64: png.toString('base64') }),
       app.exportModel(started.id, { formats: ['onnx'] }),
     ]);
-    expect(results).toMatchObject({ jobId: started.id, candidate: 'final', recommendedId: done.summary!.bestId, classes: ['q0', 'q1', 'q2', 'q3'] });
+    expect(results).toMatchObject({ jobId: started.id, candidate: 'final', trainedFromId: done.summary!.bestId, recommendedId: done.summary!.bestId, classes: ['q0', 'q1', 'q2', 'q3'] });
     expect(results.alternatives.map((a) => a.id)).toEqual(done.front.map((f) => f.id));
     expect(await app.getResults(started.id)).toBe(results);
     expect(upload.predictions).toHaveLength(1);
@@ -103,19 +107,23 @@ describe('job supervisor', () => {
     expect(exported.outDir).toBe(path.join(exportsDir, `Quadrants-${started.id}`));
     expect(exported.files).toContain('model.onnx');
     expect(exported.modelCard).toBe(path.join(exported.outDir, 'model-card.html'));
+    const card = await app.getModelCard(exported.exportId);
+    expect(card.file).toBe(exported.modelCard);
+    expect(card.html).toContain('Content-Security-Policy');
+    expect(card.html).toMatch(/<h1>[^<]+<\/h1>[\s\S]*final model/);
   }, JOB_TEST_TIMEOUT_MS);
 
   it('queues a second job behind the running one, cancels either, and marks jobs left running by a dead app as interrupted', async () => {
     const home = await tempDir('supervisor');
-    // An engine still preparing its data does not stop between batches yet: end it after 3 s.
+    // An engine still starting (loading its backend) stops only once it is up: end it after 3 s.
     const app = await services(home, 3000);
     const data = await quadrantImageFolder(40, 12);
     const project = await app.createProject({ name: 'Quadrants', dataPath: data });
     const device = await app.importDeviceProfile(await otherDeviceProfile(path.join(home, 'board.json')));
     const a = await app.startJob({ projectId: project.id, budget: { seconds: 60 }, target: { target: device.target, maxLatencyMs: 5 } });
     const b = await app.startJob({ projectId: project.id, budget: { seconds: 60 }, target: { target: device.target } });
-    // A latency limit makes the search multi-objective.
-    expect(a.strategy).toBe('pareto');
+    // Unless one is chosen, the engine picks the strategy (a latency limit makes it multi-objective).
+    expect([a.strategy, b.strategy]).toEqual(['auto', 'auto']);
     expect([a.status, b.status]).toEqual(['running', 'queued']);
     expect((await app.cancelJob(b.id)).status).toBe('cancelled');
     expect((await app.cancelJob(a.id)).status).toBe('cancelled');

@@ -22,6 +22,7 @@ export const APP_API_METHODS = [
   'predictFiles',
   'predictUpload',
   'exportModel',
+  'getModelCard',
   'showInFolder',
   'pickPath',
   'browseFolder',
