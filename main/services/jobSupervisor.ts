@@ -15,9 +15,10 @@ import { candidateRecord, type JobRecord } from './jobFolderRecord.js';
 import type { ProjectStore } from './projectStore.js';
 
 /**
- * How long a job may take to reach its next batch after a pause or cancel before its engine is ended (some phases,
- * such as profiling the target, do not stop between batches). Ending it is safe: the journal is flushed line by
- * line, and a job resumes from it after any stop.
+ * How long a job may take to stop after a pause or cancel before its engine is ended. Every phase checks the stop
+ * between its steps (batches, files read, architectures measured: engine/stopSignal.ts), so this is for an engine
+ * still starting or stuck. Ending it is safe: the journal is flushed line by line, and a job resumes from it after
+ * any stop.
  */
 export const STOP_GRACE_MS = 10_000;
 const MAX_RUNNING_JOBS = 1;
