@@ -211,6 +211,8 @@ export interface JobDetail extends JobSummaryRow {
   summary: { valAccuracy: number; testAccuracy: number | null; params: number; bestId: string } | null;
   /** The candidate the app recommends for the chosen limits (the final model when the job is done). */
   recommendedId: string | null;
+  /** For `strategy` 'auto': the strategy the engine chose for this job, once it has (its reasons are in the log). */
+  chosenStrategy: string | null;
 }
 
 export interface CandidateDetail {

@@ -510,6 +510,7 @@ export class AppServices implements AppApi {
       log: view?.log ?? [],
       summary: view?.summary ?? j.summary,
       recommendedId: view ? recommendedCandidate(view, j.target) : (j.summary?.bestId ?? null),
+      chosenStrategy: view?.chosenStrategy ?? null,
     };
   }
 

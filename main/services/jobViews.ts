@@ -21,6 +21,8 @@ export interface JournalView {
   hypervolumeCurve: JobDetail['hypervolumeCurve'];
   log: JobDetail['log'];
   summary: JobDetail['summary'];
+  /** The strategy `auto` chose (journalled once per job). */
+  chosenStrategy: string | null;
   /** The phase the journal's last run reached (a running job's phase comes from its engine's events: jobPhase). */
   phase: string | null;
   elapsedSeconds: number;
@@ -183,6 +185,7 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
   const done = events.find((e) => e.type === 'done');
   const s = done?.summary as Record<string, unknown> | undefined;
   const errorEvent = events.filter((e) => e.type === 'error').at(-1);
+  const choice = events.find((e) => e.type === 'strategy-choice');
   return {
     rows,
     bestCurve,
@@ -191,6 +194,7 @@ export function viewFromEvents(jobDir: string, events: JournalEvent[]): JournalV
     log: events.filter((e) => e.type === 'log').map((e) => ({ elapsedSeconds: num(e.elapsedSeconds) ?? 0, message: String(e.message) })),
     summary: s ? { valAccuracy: num(s.valAccuracy) ?? 0, testAccuracy: num(s.testAccuracy), params: num(s.params) ?? 0, bestId: String(s.bestId) } : null,
     phase: journalPhase(events),
+    chosenStrategy: typeof choice?.strategy === 'string' ? choice.strategy : null,
     elapsedSeconds: Math.max(0, ...events.map((e) => num(e.elapsedSeconds) ?? 0)),
     macs,
     error: errorEvent ? { code: String(errorEvent.code), message: String(errorEvent.message) } : null,

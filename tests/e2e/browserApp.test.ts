@@ -172,11 +172,22 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
 
     await page.getByTestId('wizard-next').click();
     expect(await page.textContent('[data-step=review]')).toContain(`${BUDGET_MINUTES} min`);
+    // Advanced: every strategy of the engine, each in plain words; the default (automatic) needs no decision.
+    await page.locator('details.advanced summary').click();
+    const strategies = page.getByTestId('strategy');
+    expect(await strategies.inputValue()).toBe('');
+    expect((await strategies.locator('option').allTextContents())[0]).toMatch(/Automatic \(the default\)/);
+    expect(await strategies.locator('option').count()).toBeGreaterThanOrEqual(10);
+    expect(await page.getByTestId('strategy-summary').textContent()).toMatch(/picks a strategy/);
     await screenshot(page, 'review-step');
+    // Hill climbing here: several candidates in two minutes, for the leaderboard and the compare view below.
+    await strategies.selectOption('hill');
+    expect(await page.getByTestId('strategy-summary').textContent()).toMatch(/Grows the best network/);
     await page.getByTestId('start-synthesis').click();
     await page.waitForURL(/#\/job\//, { timeout: 30_000 });
     jobId = /#\/job\/([^/?]+)/.exec(page.url())![1];
     await page.locator('[role=progressbar]').waitFor();
+    expect(await page.locator('.head p').first().textContent()).toContain('Hill climbing');
     await screenshot(page, 'run-started');
   }, 300_000);
 
@@ -323,6 +334,15 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
     expect(readdirSync(outDir)).toEqual(expect.arrayContaining(['model.onnx', 'preprocessing.json']));
     await screenshot(page, 'exported');
 
+    // The model card opens in the page, in a sandboxed frame, though the browser is not on the server's machine.
+    await page.getByTestId('open-model-card').click();
+    const card = page.frameLocator('[data-testid=model-card-frame]');
+    await card.locator('h1').waitFor({ timeout: 30_000 });
+    expect(await card.locator('body').textContent()).toMatch(/onnxruntime/i);
+    expect(await page.getByTestId('model-card-frame').getAttribute('sandbox')).toBe('');
+    await screenshot(page, 'model-card');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Close', exact: true }).click();
+
     // The file loads in ONNX Runtime and answers a picture made as preprocessing.json says: four class scores.
     const doc = JSON.parse(readFileSync(path.join(outDir, 'preprocessing.json'), 'utf8')) as { input: { name: string; shape: Array<number | null> }; classes: string[] };
     expect(doc.classes.sort()).toEqual([...QUADRANT_CLASSES].sort());
@@ -345,5 +365,7 @@ describe.skipIf(!haveChromium)('the app in a browser', () => {
     });
     expect(outside).toEqual([]);
     expect(problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
+    // The page's policy is valid and nothing the app does breaks it.
+    expect(problems.filter((p) => /Content Security Policy|Content-Security-Policy/i.test(p))).toEqual([]);
   });
 });

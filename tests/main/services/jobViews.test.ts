@@ -96,6 +96,9 @@ describe('job views: every candidate\'s architecture and the phase shown', () =>
     expect(journalPhase([...planned, at('log', { message: 'Recommended candidate c0 (validation accuracy 50.00%); final training.' })])).toBe('final');
     expect(journalPhase([])).toBeNull();
     expect(viewFromEvents('/nowhere', planned as never).phase).toBe('search');
+    // The strategy auto chose, once it has.
+    expect(viewFromEvents('/nowhere', planned as never).chosenStrategy).toBeNull();
+    expect(viewFromEvents('/nowhere', [at('strategy-choice', { strategy: 'ncevolve', reasons: [] }), ...planned] as never).chosenStrategy).toBe('ncevolve');
   });
 
   it('shows a running job\'s phase from its engine only: "starting" until its first event, never the last run\'s', () => {
