@@ -116,7 +116,10 @@ export class Hyperband implements SearchStrategy {
         const id = `h${this.bracketNo}-${drafts.length}`;
         drafts.push({ config, proposal: { id, parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs: first.epochs, training: config.training }, query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
       }
-      let chosen = screenByPrediction(drafts, first.n, services);
+      // The seed configuration is always kept; the predictor screens the drawn ones for the other places.
+      const seedDraft = drafts[0]?.proposal.id === 'h0-0' ? drafts.slice(0, 1) : [];
+      if (seedDraft.length && services?.predictAccuracy) seedDraft[0].proposal.predictedAccuracy = services.predictAccuracy([seedDraft[0].query])[0];
+      let chosen = [...seedDraft, ...screenByPrediction(drafts.slice(seedDraft.length), first.n - seedDraft.length, services)];
       // As many of the bracket's configurations as the time left allows (all of them as planned, unless the machine
       // is slower than measured); the very first configuration is always tried, the job's hard end stops it.
       let cost = 0;
