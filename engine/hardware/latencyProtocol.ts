@@ -175,11 +175,13 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
   let tf: typeof import('@tensorflow/tfjs-core');
   let choice: Awaited<ReturnType<typeof import('../backend/ladder.js').initBackend>>;
   let GraphModelClass: typeof import('../train/graphModel.js').GraphModel;
+  let stock: typeof import('../backend/wasmKernels/simdKernels.js').withStockWasmKernels;
   try {
     const ladder = await import('../backend/ladder.js');
     choice = await ladder.initBackend(backend);
     tf = await import('@tensorflow/tfjs-core');
     GraphModelClass = (await import('../train/graphModel.js')).GraphModel;
+    stock = (await import('../backend/wasmKernels/simdKernels.js')).withStockWasmKernels;
   } catch (e) {
     if (e instanceof NetSproutError) throw e;
     throw unavailable('tfjs', e);
@@ -192,6 +194,10 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
       /* a flag this build does not know */
     }
   }
+  // A TF.js model is deployed on stock TensorFlow.js (a web page, tfjs-node): NetSprout's own WASM kernels, which
+  // speed up training here, are off while it is measured.
+  if (choice.chosen === 'wasm') flags.netsproutSimdKernels = false;
+  const asDeployed = <T>(f: () => Promise<T>) => (choice.chosen === 'wasm' ? stock(f) : f());
   return {
     info: { name: 'tfjs', library: '@tensorflow/tfjs-core', version: tf.version_core, backend: choice.chosen, threads: choice.threads, settings: flags },
     async prepare(model, batch) {
@@ -201,19 +207,24 @@ async function tfjsRuntime(threads: number | undefined, backend: string | undefi
       let sink = 0;
       return {
         async run() {
-          const y = net.predict(x);
-          const data = (await y.data()) as Float32Array;
-          // A network that passes its input through returns the input tensor itself.
-          if (y !== x) y.dispose();
+          const data = await asDeployed(async () => {
+            const y = net.predict(x);
+            const out = (await y.data()) as Float32Array;
+            // A network that passes its input through returns the input tensor itself.
+            if (y !== x) y.dispose();
+            return out;
+          });
           sink += data[0];
         },
         async peakTensorBytes() {
           try {
-            const info = await tf.profile(async () => {
-              const y = net.predict(x);
-              await y.data();
-              if (y !== x) y.dispose();
-            });
+            const info = await tf.profile(() =>
+              asDeployed(async () => {
+                const y = net.predict(x);
+                await y.data();
+                if (y !== x) y.dispose();
+              }),
+            );
             return info.peakBytes;
           } catch {
             return undefined;

@@ -62,8 +62,20 @@ let enabled = !/^(0|off|false|no)$/i.test(process.env.NETSPROUT_SIMD_KERNELS ?? 
  * kernel registered in register.ts takes its other path (XNNPACK compositions, the backend's own kernels, tf ops in
  * engine/train): stock TensorFlow.js WASM plus the gradients it lacks, e.g. to measure what a browser would run.
  */
-export function setSimdKernelsEnabled(on: boolean): void {
+export function setSimdKernelsEnabled(on: boolean): boolean {
+  const before = enabled;
   enabled = on;
+  return before;
+}
+
+/** Runs `f` with NetSprout's SIMD kernels off (stock TensorFlow.js WASM), then restores the setting. */
+export async function withStockWasmKernels<T>(f: () => Promise<T>): Promise<T> {
+  const before = setSimdKernelsEnabled(false);
+  try {
+    return await f();
+  } finally {
+    setSimdKernelsEnabled(before);
+  }
 }
 
 /** The kernels over `backend`'s heap; null where they are off or the backend's memory is not reachable. */
