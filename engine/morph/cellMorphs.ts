@@ -7,7 +7,7 @@
  */
 import type { Layer } from '../graph/types.js';
 import { deeperConvBlock } from './deeper.js';
-import { branchConv, widenKernel } from './kernelMorphs.js';
+import { widenKernel } from './kernelMorphs.js';
 import { MorphError, cloneState, freshId, insertChainAfter, layerOf, shapesOf, type ModelState, type MorphResult } from './modelState.js';
 
 const EPSILON = 1e-3;
@@ -120,33 +120,6 @@ export function insertResidualConv(parent: ModelState, afterId: string, kernel: 
   return { ...state, record: { op: 'insert-skip', after: afterId, kernel, separable, layers: [convId, bnId, addId, reluId] } };
 }
 
-/** Branches a conv2d or conv1d into two convolutions over the same input whose outputs concatenate to the original. */
-export function branchAnyConv(parent: ModelState, layerId: string): MorphResult {
-  const layer = layerOf(parent.graph, layerId);
-  if (layer.type === 'conv2d') return branchConv(parent, layerId);
-  if (layer.type !== 'conv1d') throw new MorphError(`Only conv2d and conv1d layers are branched; "${layerId}" is ${layer.type}.`);
-  const o = layer.params.filters;
-  if (o < 2) throw new MorphError(`Layer "${layerId}" has one filter; it cannot be split.`);
-  const state = cloneState(parent);
-  const target = layerOf(state.graph, layerId);
-  if (target.type !== 'conv1d') throw new MorphError('unreachable');
-  const half = Math.floor(o / 2);
-  const [kernel, bias] = state.weights.get(layerId)!;
-  const rest = kernel.length / o;
-  const split = (from: number, to: number) => {
-    const out = new Float32Array(rest * (to - from));
-    for (let i = 0; i < rest; i++) out.set(kernel.subarray(i * o + from, i * o + to), i * (to - from));
-    return out;
-  };
-  const otherId = freshId(state.graph, 'conv1d_m');
-  const catId = freshId(state.graph, 'concat_m');
-  state.graph.layers.push({ ...structuredClone(target), id: otherId, params: { ...structuredClone(target.params), filters: o - half } });
-  target.params.filters = half;
-  insertChainAfter(state.graph, layerId, [{ id: catId, type: 'concat', params: {}, inputs: [layerId, otherId] }]);
-  state.weights.set(layerId, [split(0, half), ...(bias ? [bias.slice(0, half)] : [])]);
-  state.weights.set(otherId, [split(half, o), ...(bias ? [bias.slice(half)] : [])]);
-  return { ...state, record: { op: 'branch', layer: layerId, layers: [otherId, catId] } };
-}
 
 /** Widens the kernel of a 2-D or 1-D convolution by 2 (zero padding; odd kernels, 'same' padding, no dilation). */
 export function widenAnyKernel(parent: ModelState, layerId: string): MorphResult {

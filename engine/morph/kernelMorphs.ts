@@ -31,11 +31,14 @@ export function widenKernel(parent: ModelState, layerId: string, pad = 1): Morph
   return { ...state, record: { op: 'widen-kernel', layer: layerId, from: kh, to: kh + 2 * pad } };
 }
 
-/** Splits a conv2d into two convolutions over the same input whose outputs concatenate to the original one. */
+/**
+ * Splits a conv2d or conv1d into two convolutions over the same input whose outputs concatenate to the original one
+ * (NeuNetS eq. 9): the filters are shared out, the kernels' output channel being their last axis in both.
+ */
 export function branchConv(parent: ModelState, layerId: string): MorphResult {
   const state = cloneState(parent);
   const layer = layerOf(state.graph, layerId);
-  if (layer.type !== 'conv2d') throw new MorphError(`Only conv2d layers are branched; "${layerId}" is ${layer.type}.`);
+  if (layer.type !== 'conv2d' && layer.type !== 'conv1d') throw new MorphError(`Only conv2d and conv1d layers are branched; "${layerId}" is ${layer.type}.`);
   const o = layer.params.filters;
   if (o < 2) throw new MorphError(`Layer "${layerId}" has one filter; it cannot be split.`);
   const half = Math.floor(o / 2);
@@ -46,9 +49,12 @@ export function branchConv(parent: ModelState, layerId: string): MorphResult {
     for (let i = 0; i < rest; i++) out.set(kernel.subarray(i * o + from, i * o + to), i * (to - from));
     return out;
   };
-  const otherId = freshId(state.graph, 'conv2d_m');
+  const otherId = freshId(state.graph, `${layer.type}_m`);
   const catId = freshId(state.graph, 'concat_m');
-  state.graph.layers.push({ ...structuredClone(layer), id: otherId, params: { ...structuredClone(layer.params), filters: o - half } });
+  const other = structuredClone(layer);
+  other.id = otherId;
+  other.params.filters = o - half;
+  state.graph.layers.push(other);
   layer.params.filters = half;
   insertChainAfter(state.graph, layerId, [{ id: catId, type: 'concat', params: {}, inputs: [layerId, otherId] }]);
   state.weights.set(layerId, [split(0, half), ...(bias ? [bias.slice(0, half)] : [])]);

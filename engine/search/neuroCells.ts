@@ -8,7 +8,8 @@ import { NetSproutError } from '../errors.js';
 import { GraphBuilder } from '../graph/builder.js';
 import { topologicalOrder } from '../graph/topology.js';
 import type { Graph, Layer } from '../graph/types.js';
-import { branchAnyConv, insertConv, insertResidualConv, isReluOutput, renameLayers, widenAnyKernel } from '../morph/cellMorphs.js';
+import { insertConv, insertResidualConv, isReluOutput, renameLayers, widenAnyKernel } from '../morph/cellMorphs.js';
+import { branchConv } from '../morph/kernelMorphs.js';
 import { MorphError, layerOf, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import { net2wider } from '../morph/net2wider.js';
 import type { SeededRandom } from '../train/seededRandom.js';
@@ -191,7 +192,7 @@ export function applyCellMutation(parent: ModelState, target: Target, rng: Seede
           return { state: r, added: r.record.layers as string[] };
         }
         case 'branch-insert': {
-          const b = branchAnyConv(s, at);
+          const b = branchConv(s, at);
           const [other, cat] = b.record.layers as string[];
           const r = insertConv(b, target.branch === 1 ? other : at, kernel, target.separable ?? false, true);
           return { state: r, added: [other, cat, ...(r.record.layers as string[])] };
