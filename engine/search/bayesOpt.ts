@@ -14,7 +14,7 @@ import { applicableMorphs, applyRecord } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { BourgainEmbedding, GaussianProcess, euclidean } from './gaussianProcess.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface BayesParams {
   epochNeigh: number;
@@ -55,9 +55,7 @@ export class BayesOpt implements SearchStrategy {
   /** The graph of every proposal, by id (filled again when a resumed job replays its generations). */
   private readonly proposed = new Map<string, Graph>();
   private generation = 0;
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
 
   constructor(readonly params: BayesParams) {}
 
@@ -69,7 +67,7 @@ export class BayesOpt implements SearchStrategy {
       return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
     }
     if (!this.history.length) return null;
-    const best = this.history.find((h) => h.id === this.bestId)!;
+    const best = this.history.find((h) => h.id === this.best.id)!;
     if (this.params.batch * this.params.epochNeigh * ctx.epochSeconds(best.graph) * 1.3 > ctx.searchSecondsLeft()) return null;
     const g = this.generation++;
     const proposals: Proposal[] = [];
@@ -147,21 +145,16 @@ export class BayesOpt implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
+    this.best.observe(results);
     for (const r of results) {
       if (r.status !== 'trained') continue;
       const graph = this.proposed.get(r.id);
       if (graph) this.history.push({ id: r.id, graph, cost: 1 - r.accuracy });
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
     }
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {

@@ -9,7 +9,7 @@
  */
 import type { Graph } from '../graph/types.js';
 import { chainGraph, sampleChain, type ChainConfig } from './chainSpace.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 import { screenByPrediction, stepRandom, type PredictionQuery } from './strategyServices.js';
 
 export interface Rung {
@@ -82,9 +82,7 @@ export class Hyperband implements SearchStrategy {
   private rung = 0;
   private live: Live[] = [];
   private readonly pending = new Map<string, Live>();
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
 
   constructor(readonly params: HyperbandParams) {
     this.brackets = hyperbandBrackets(params.R, params.eta);
@@ -124,7 +122,7 @@ export class Hyperband implements SearchStrategy {
       // is slower than measured); the very first configuration is always tried, the job's hard end stops it.
       let cost = 0;
       const affordable = chosen.filter((d) => (cost += ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs) <= ctx.searchSecondsLeft());
-      chosen = this.bestId === null ? chosen.slice(0, Math.max(1, affordable.length)) : affordable.length === chosen.length ? chosen : [];
+      chosen = this.best.id === null ? chosen.slice(0, Math.max(1, affordable.length)) : affordable.length === chosen.length ? chosen : [];
       if (!chosen.length) return null;
       this.live = [];
       this.pending.clear();
@@ -153,24 +151,19 @@ export class Hyperband implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
+    this.best.observe(results);
     for (const r of results) {
       const l = this.pending.get(r.id);
       if (!l || r.status !== 'trained') continue;
       this.live.push({ ...l, accuracy: r.accuracy });
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
     }
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {
-    return new Set([...this.live.map((l) => l.id), ...(this.bestId ? [this.bestId] : [])]);
+    return new Set([...this.live.map((l) => l.id), ...(this.best.id ? [this.best.id] : [])]);
   }
 }

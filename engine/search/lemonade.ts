@@ -18,7 +18,7 @@ import type { MorphRecord, ModelState } from '../morph/modelState.js';
 import { sampleByInverseDensity } from './densitySampling.js';
 import { cheapVector, nonDominated, type ObjectiveName } from './objectives.js';
 import { makeChild, type OffspringOptions } from './offspring.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface LemonadeParams {
   epochSeed: number;
@@ -44,9 +44,7 @@ export class Lemonade implements SearchStrategy {
   private readonly trained: CandidateResult[] = [];
   private population: CandidateResult[] = [];
   private readonly seen = new Set<string>();
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
   private barren = 0;
 
   constructor(readonly params: LemonadeParams) {}
@@ -94,21 +92,13 @@ export class Lemonade implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
-    for (const r of results) {
-      if (r.status !== 'trained') continue;
-      this.trained.push(r);
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
-    }
+    this.best.observe(results);
+    this.trained.push(...results.filter((r) => r.status === 'trained'));
     this.population = nonDominated(this.trained, this.params.objectives);
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {

@@ -16,7 +16,7 @@ import { graphHash } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { MorphError } from '../morph/modelState.js';
 import { neuroCellTemplate, randomCellMutation } from './neuroCells.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 import { screenByPrediction, stepRandom, type PredictionQuery } from './strategyServices.js';
 
 export interface NCEvolveParams {
@@ -46,9 +46,7 @@ export class NCEvolve implements SearchStrategy {
   private population: Individual[] = [];
   private readonly proposed = new Map<string, Graph>();
   private readonly seen = new Set<string>();
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
 
   constructor(readonly params: NCEvolveParams) {}
 
@@ -104,16 +102,11 @@ export class NCEvolve implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
+    this.best.observe(results);
     for (const r of results) {
       if (r.status !== 'trained') continue;
       const graph = this.proposed.get(r.id);
       if (graph) this.population.push({ id: r.id, graph, accuracy: r.accuracy });
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
     }
     const cap = this.params.population ?? 12;
     if (this.population.length > cap) {
@@ -123,10 +116,10 @@ export class NCEvolve implements SearchStrategy {
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {
-    return new Set([...this.population.map((p) => p.id), ...(this.bestId ? [this.bestId] : [])]);
+    return new Set([...this.population.map((p) => p.id), ...(this.best.id ? [this.best.id] : [])]);
   }
 }

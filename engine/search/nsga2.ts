@@ -12,7 +12,7 @@ import type { ModelState } from '../morph/modelState.js';
 import { crowdingDistance, nonDominatedSort, rankAndCrowdingSelect } from './dominance.js';
 import { objectiveVector, type ObjectiveName } from './objectives.js';
 import { makeChild, type OffspringOptions } from './offspring.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface Nsga2Params {
   epochSeed: number;
@@ -27,9 +27,7 @@ export class Nsga2 implements SearchStrategy {
   private generation = 0;
   private population: CandidateResult[] = [];
   private readonly seen = new Set<string>();
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
   private barren = 0;
 
   constructor(readonly params: Nsga2Params) {}
@@ -78,15 +76,8 @@ export class Nsga2 implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
+    this.best.observe(results);
     const trained = results.filter((r) => r.status === 'trained');
-    for (const r of trained) {
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
-    }
     const pool = [...this.population, ...trained];
     const vectors = pool.map((p) => objectiveVector(p, this.params.objectives));
     this.population = rankAndCrowdingSelect(vectors, this.params.populationSize)
@@ -95,7 +86,7 @@ export class Nsga2 implements SearchStrategy {
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {

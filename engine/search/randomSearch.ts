@@ -3,14 +3,12 @@
  * them random morphism chains grown from the trained seed, half random networks trained from scratch (a random chain
  * applied to the seed, then reinitialised). The best on validation is kept.
  */
-import { growByMorphs, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, growByMorphs, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export class RandomSearch implements SearchStrategy {
   readonly name = 'random';
   private n = 0;
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
 
   constructor(readonly params: { chainLength: number; epochs: number; epochSeed: number; batch: number }) {}
 
@@ -33,21 +31,14 @@ export class RandomSearch implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
-    for (const r of results) {
-      if (r.status === 'trained' && r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
-    }
+    this.best.observe(results);
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {
-    return new Set(['c0', ...(this.bestId ? [this.bestId] : [])]);
+    return new Set(['c0', ...(this.best.id ? [this.best.id] : [])]);
   }
 }

@@ -73,6 +73,28 @@ export interface SearchStrategy {
   keep(): Set<string>;
 }
 
+/** The most accurate trained candidate so far, and whether the last results improved on it: what `assess` reports. */
+export class BestSoFar {
+  id: string | null = null;
+  accuracy = -1;
+  improved = false;
+
+  observe(results: CandidateResult[]): void {
+    this.improved = false;
+    for (const r of results) {
+      if (r.status === 'trained' && r.accuracy > this.accuracy) {
+        this.accuracy = r.accuracy;
+        this.id = r.id;
+        this.improved = true;
+      }
+    }
+  }
+
+  assess(): { bestId: string | null; bestAccuracy: number; improved: boolean } {
+    return { bestId: this.id, bestAccuracy: this.accuracy, improved: this.improved };
+  }
+}
+
 /**
  * Applies up to `length` random morphisms to `state` (ApplyNetMorphs in NASH), stopping early when no morphism applies
  * or the network would exceed the size limits.

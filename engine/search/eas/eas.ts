@@ -16,7 +16,7 @@ import path from 'node:path';
 import { graphHash } from '../../graph/serialize.js';
 import type { Graph } from '../../graph/types.js';
 import { MorphError, type ModelState, type MorphRecord } from '../../morph/modelState.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from '../strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from '../strategy.js';
 import { stepRandom } from '../strategyServices.js';
 import { applyDeeper, applyWider, DEEPER_KERNELS, easView } from './easSpace.js';
 import { MetaController, type ControllerStep } from './metaController.js';
@@ -69,9 +69,7 @@ export class Eas implements SearchStrategy {
   private stage = { id: 'e0', accuracy: -1, sampled: 0 };
   private episodes = new Map<string, Episode>();
   private readonly seen = new Set<string>();
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
   private stateDir: string | null = null;
 
   constructor(readonly params: EasParams) {}
@@ -85,9 +83,9 @@ export class Eas implements SearchStrategy {
       this.seen.add(graphHash(ctx.seed));
       return [{ id: 'e0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
     }
-    if (this.bestId === null) return null;
+    if (this.best.id === null) return null;
     // A new stage starts from the best network so far.
-    if (this.stage.sampled >= this.params.stageSize && this.bestId !== this.stage.id) this.stage = { id: this.bestId, accuracy: this.bestAccuracy, sampled: 0 };
+    if (this.stage.sampled >= this.params.stageSize && this.best.id !== this.stage.id) this.stage = { id: this.best.id, accuracy: this.best.accuracy, sampled: 0 };
     const start = await ctx.loadState(this.stage.id);
     if (this.params.batch * this.params.epochChild * ctx.epochSeconds(start.graph) * 1.5 > ctx.searchSecondsLeft()) return null;
     const g = this.generation++;
@@ -158,17 +156,12 @@ export class Eas implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
+    this.best.observe(results);
     const batch: Array<{ steps: ControllerStep[]; accuracy: number }> = [];
     for (const r of results) {
       if (r.status !== 'trained') continue;
       const e = this.episodes.get(r.id);
       if (e) batch.push({ steps: e.steps, accuracy: r.accuracy });
-      if (r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
       if (r.id === this.stage.id) this.stage.accuracy = r.accuracy;
     }
     if (batch.length && this.controller) {
@@ -181,10 +174,10 @@ export class Eas implements SearchStrategy {
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {
-    return new Set([this.stage.id, ...(this.bestId ? [this.bestId] : [])]);
+    return new Set([this.stage.id, ...(this.best.id ? [this.best.id] : [])]);
   }
 }

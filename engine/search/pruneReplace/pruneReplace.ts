@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NetSproutError } from '../../errors.js';
 import type { SeededRandom } from '../../train/seededRandom.js';
-import type { CandidateResult, Proposal, SearchStrategy, StrategyContext } from '../strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from '../strategy.js';
 import { stepRandom } from '../strategyServices.js';
 import { DEFAULT_LIMITS, drawWeighted, opKey, pruneReplaceSchedule, TRANSFORMATIONS, transformOp, type OpLimits } from './candidateOps.js';
 import { deriveNetwork, fittingBatchSize, initSuperState, superAccuracy, trainIteration, transformWeights, type PoolEntry, type SuperState } from './superNetwork.js';
@@ -89,9 +89,7 @@ function loadState(file: string): { done: number; state: SuperState } {
 export class PruneReplace implements SearchStrategy {
   readonly name = 'prune-replace';
   private generation = 0;
-  private bestId: string | null = null;
-  private bestAccuracy = -1;
-  private improved = false;
+  private readonly best = new BestSoFar();
 
   constructor(readonly params: PruneReplaceParams) {}
 
@@ -150,21 +148,14 @@ export class PruneReplace implements SearchStrategy {
   }
 
   observe(results: CandidateResult[]): void {
-    this.improved = false;
-    for (const r of results) {
-      if (r.status === 'trained' && r.accuracy > this.bestAccuracy) {
-        this.bestAccuracy = r.accuracy;
-        this.bestId = r.id;
-        this.improved = true;
-      }
-    }
+    this.best.observe(results);
   }
 
   assess() {
-    return { bestId: this.bestId, bestAccuracy: this.bestAccuracy, improved: this.improved };
+    return this.best.assess();
   }
 
   keep(): Set<string> {
-    return new Set(this.bestId ? [this.bestId] : []);
+    return new Set(this.best.id ? [this.best.id] : []);
   }
 }
