@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { readJournal } from '../../engine/search/journal.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { quadrantImages } from './syntheticData.js';
 
@@ -43,4 +45,29 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
   });
+}
+
+/**
+ * Starts `netsprout <args>` and kills it with SIGKILL once its job journal holds `candidates` candidate events (or
+ * fails after `withinMs`); resolves when the process has exited.
+ */
+export async function killAfterCandidates(args: string[], journal: string, candidates: number, withinMs: number, env: Record<string, string> = {}): Promise<void> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const exited = new Promise((r) => child.once('exit', r));
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const n = existsSync(journal) ? readJournal(journal).events.filter((e) => e.type === 'candidate').length : 0;
+      if (n >= candidates) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      } else if (Date.now() - started > withinMs) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`fewer than ${candidates} candidates within ${withinMs / 1000} s`));
+      }
+    }, 50);
+  });
+  await exited;
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { resolveTarget, searchSpaceFor } from '../../engine/latency/targets.js';
 import { profileSecondsFor } from '../../engine/search/jobTarget.js';
 import { readJournal } from '../../engine/search/journal.js';
 import { ENGINE_VERSION } from '../../engine/search/searchJob.js';
+import { killAfterCandidates } from '../helpers/jobData.js';
 import { quadrantImages } from '../helpers/syntheticData.js';
 
 const BIN = path.resolve('bin/netsprout.mjs');
@@ -119,23 +120,8 @@ describe('pareto search on a built-in target', () => {
     // Killed in the first generation of children (c0 and two of them done), early enough that the resumed job (which
     // loads the data again) has time to replay it and train more within its budget, even on a loaded machine.
     const budget = BUDGET + 5;
-    const child = spawn(process.execPath, [BIN, 'search', '--data', data, '--budget', `${budget}s`, '--strategy', 'pareto', '--target', 'cpu', '--out', out, '--json'], { stdio: 'ignore', env: { ...process.env, ...env } });
     const journal = path.join(out, 'journal.jsonl');
-    const started = Date.now();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const n = existsSync(journal) ? readJournal(journal).events.filter((e) => e.type === 'candidate').length : 0;
-        if (n >= 3) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        } else if (Date.now() - started > 150_000) {
-          clearInterval(timer);
-          reject(new Error('no candidates within 150 s'));
-        }
-      }, 50);
-    });
-    await new Promise((r) => child.once('exit', r));
+    await killAfterCandidates(['search', '--data', data, '--budget', `${budget}s`, '--strategy', 'pareto', '--target', 'cpu', '--out', out, '--json'], journal, 3, 150_000, env);
     const before = readJournal(journal).events;
     const doneBefore = before.filter((e) => e.type === 'candidate');
     const r = await run(['resume', out, '--json'], env);

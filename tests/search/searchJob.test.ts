@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseBudget } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
+import { killAfterCandidates } from '../helpers/jobData.js';
 import { quadrantImages } from '../helpers/syntheticData.js';
 
 const BIN = path.resolve('bin/netsprout.mjs');
@@ -91,24 +92,8 @@ describe('search jobs', () => {
   it('resumes after kill -9 without losing or repeating a candidate, counting the time already spent', async () => {
     const data = await imageFolder(240);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
-    const child = spawn(process.execPath, [BIN, 'search', '--data', data, '--budget', '30s', '--out', out, '--json'], { stdio: 'ignore' });
     const journal = path.join(out, 'journal.jsonl');
-    const started = Date.now();
-    // Kill it once three candidates are done.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const n = existsSync(journal) ? readJournal(journal).events.filter((e) => e.type === 'candidate').length : 0;
-        if (n >= 3) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-          resolve();
-        } else if (Date.now() - started > 60_000) {
-          clearInterval(timer);
-          reject(new Error('no candidates within 60 s'));
-        }
-      }, 100);
-    });
-    await new Promise((r) => child.once('exit', r));
+    await killAfterCandidates(['search', '--data', data, '--budget', '30s', '--out', out, '--json'], journal, 3, 60_000);
     const before = readJournal(journal).events;
     const doneBefore = before.filter((e) => e.type === 'candidate');
     const spentBefore = Math.max(...before.map((e) => Number(e.elapsedSeconds ?? 0)));
