@@ -1,5 +1,5 @@
 /** The `netsprout` command line. Each command lives in its own module; this file only wires them. */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { backendsCommand } from './backendsCommand.js';
 import { exportCommand, predictCommand } from './exportCommand.js';
 import { experimentsCommand } from './experimentsCommand.js';
@@ -33,16 +33,18 @@ program
   .command('inspect <path>')
   .description('Check a dataset: its kind, classes and counts, sizes, and every problem found, with how to fix it.')
   .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
-  .option('--target <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .option('--target-column <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .addOption(new Option('--target <column>', 'the same as --target-column (its earlier name)').hideHelp())
   .option('--json', 'print one JSON object with the summary and the findings')
-  .action((p, opts) => run(() => inspectCommand(p, opts)));
+  .action((p, opts) => run(() => inspectCommand(p, { ...opts, target: opts.targetColumn ?? opts.target })));
 
 program
   .command('train')
   .description('Train one architecture on a dataset and report loss, accuracy and time.')
   .requiredOption('--data <path>', 'an image folder (one sub-folder per class, optionally in train/ and test/), IDX files, a CSV/TSV table, a CSV of text and label, or a folder of .txt files per class')
   .option('--kind <kind>', 'override the detected kind: images, idx, table, text')
-  .option('--target <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .option('--target-column <column>', 'the column to predict in a table or text CSV (default: the last)')
+  .addOption(new Option('--target <column>', 'the same as --target-column (its earlier name)').hideHelp())
   .option('--fit <how>', 'images of other shapes reach the working resolution by pad (letterbox) or crop (centre)', 'pad')
   .option('--augment <rule>', 'image augmentation: auto (crops, flips where the data allows), none, or e.g. crop=4,flip', 'auto')
   .option('--class-weights', 'weight the loss by inverse class frequency (offered by inspect when classes are unbalanced)')
@@ -57,7 +59,7 @@ program
   .option('--seed <n>', 'random seed', '0')
   .option('--save <folder>', 'save the trained weights (checkpoint) to this folder')
   .option('--json', 'print one JSON object per line; the last line is the summary')
-  .action((opts) => run(() => trainCommand(opts)));
+  .action((opts) => run(() => trainCommand({ ...opts, target: opts.targetColumn ?? opts.target })));
 
 program
   .command('search')

@@ -57,6 +57,23 @@ describe('netsprout CLI', () => {
     expect(human.stdout).toContain('How to fix:');
   });
 
+  it('inspect --target-column names the column to predict in a table (--target, its earlier name, too)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-table-'));
+    const csv = path.join(dir, 'plants.csv');
+    const rows = ['kind,height,colour'];
+    for (let i = 0; i < 40; i++) rows.push(`${i % 2 ? 'tall' : 'short'},${i % 2 ? 30 + i : 5 + i / 10},${i % 3 ? 'green' : 'red'}`);
+    await writeFile(csv, rows.join('\n'));
+    for (const flag of ['--target-column', '--target']) {
+      const r = await run(['inspect', csv, flag, 'kind', '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout);
+      expect(summary.table.target).toBe('kind');
+      expect(summary.classes.map((c: { name: string }) => c.name).sort()).toEqual(['short', 'tall']);
+    }
+    // Without it, the last column is the one to predict.
+    expect(JSON.parse((await run(['inspect', csv, '--json'])).stdout).table.target).toBe('colour');
+  });
+
   it('train reads an image folder with train/ and test/ folders', async () => {
     const r = await run(['train', '--data', 'assets/sample/fashion-mnist', '--arch', 'small-cnn', '--epochs', '3', '--batch-size', '32', '--limit', '400', '--json']);
     expect(r.code).toBe(0);
