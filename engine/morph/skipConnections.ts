@@ -6,7 +6,7 @@
 import type { Layer } from '../graph/types.js';
 import { topologicalOrder } from '../graph/topology.js';
 import { channelChangeReachesAdd, propagateChannels } from './channelMap.js';
-import { MorphError, cloneState, freshId, insertChainAfter, layerOf, shapesOf, type ModelState, type MorphResult } from './modelState.js';
+import { MorphError, cloneState, freshId, insertChainAfter, shapesOf, type ModelState, type MorphResult } from './modelState.js';
 
 function skipPath(state: ModelState, fromId: string, toId: string): { layers: Layer[]; end: string } {
   const shapes = shapesOf(state.graph);

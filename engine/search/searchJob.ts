@@ -19,7 +19,6 @@ import { DEFAULT_PRESET, presetGraph } from '../graph/presets.js';
 import { inferShapes } from '../graph/shapes.js';
 import { weightSpecs } from '../graph/weightSpecs.js';
 import type { Graph } from '../graph/types.js';
-import type { ModelState } from '../morph/modelState.js';
 import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,14 +6,10 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quadrantImages } from '../helpers/syntheticData.js';
+import { runCli } from '../helpers/jobData.js';
 
-const BIN = path.resolve('bin/netsprout.mjs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 240_000 }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, {}, 240_000);
 
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!);
 

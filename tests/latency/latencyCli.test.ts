@@ -1,19 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smallCnn } from '../../engine/graph/presets.js';
+import { runCli as run } from '../helpers/jobData.js';
 
-const BIN = path.resolve('bin/netsprout.mjs');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const lastLine = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!);
 

@@ -18,33 +18,9 @@ import {
   type ModelState,
   type MorphResult,
 } from '../../engine/morph/index.js';
-import { GraphModel } from '../../engine/train/graphModel.js';
 import { makeRandom, type SeededRandom } from '../../engine/train/seededRandom.js';
 import { branchyImageNet } from '../helpers/randomGraphs.js';
-
-
-/** A trained-looking state: random weights and non-trivial batch-norm statistics. */
-function stateOf(graph: Graph, seed: number): ModelState {
-  const rng = makeRandom(seed);
-  const model = GraphModel.create(graph, seed);
-  const weights = new Map<string, Float32Array[]>();
-  for (const [id, ws] of model.allWeights()) {
-    if (ws.length === 4 && ws[2].name === 'moving_mean') {
-      weights.set(id, [ws[0].data.map(() => 0.5 + rng.next()), ws[1].data.map(() => rng.normal() * 0.3), ws[2].data.map(() => rng.normal() * 0.3), ws[3].data.map(() => 0.5 + rng.next())]);
-    } else weights.set(id, ws.map((w) => w.data.map((v) => (v === 0 ? rng.normal() * 0.1 : v))));
-  }
-  model.dispose();
-  return { graph, weights };
-}
-
-function outputs(state: ModelState, x: tf.Tensor): Float32Array {
-  const model = GraphModel.withWeights(state.graph, state.weights);
-  const y = model.predict(x);
-  const out = y.dataSync() as Float32Array;
-  y.dispose();
-  model.dispose();
-  return out;
-}
+import { outputsOf as outputs, trainedLookingState as stateOf } from '../helpers/modelStates.js';
 
 function expectSameFunction(parent: ModelState, child: MorphResult, x: tf.Tensor) {
   checkState(child);

@@ -4,7 +4,6 @@ import { initBackend } from '../../engine/backend/ladder.js';
 import { GraphBuilder } from '../../engine/graph/builder.js';
 import { graphMetrics } from '../../engine/graph/metrics.js';
 import { mlp, smallCnn } from '../../engine/graph/presets.js';
-import type { Graph } from '../../engine/graph/types.js';
 import {
   addSkip,
   applicableShrinks,
@@ -23,39 +22,11 @@ import {
   type MorphResult,
 } from '../../engine/morph/index.js';
 import { initialWeights } from '../../engine/hardware/measuredModel.js';
-import { GraphModel } from '../../engine/train/graphModel.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { branchyImageNet, randomImageGraph } from '../helpers/randomGraphs.js';
+import { maxAbsDiff as maxDiff, outputsOf as outputs, trainedLookingState as stateOf } from '../helpers/modelStates.js';
 
 await initBackend();
-
-function stateOf(graph: Graph, seed: number): ModelState {
-  const rng = makeRandom(seed);
-  const model = GraphModel.create(graph, seed);
-  const weights = new Map<string, Float32Array[]>();
-  for (const [id, ws] of model.allWeights()) {
-    if (ws.length === 4 && ws[2].name === 'moving_mean') {
-      weights.set(id, [ws[0].data.map(() => 0.5 + rng.next()), ws[1].data.map(() => rng.normal() * 0.3), ws[2].data.map(() => rng.normal() * 0.3), ws[3].data.map(() => 0.5 + rng.next())]);
-    } else weights.set(id, ws.map((w) => w.data.map((v) => (v === 0 ? rng.normal() * 0.1 : v))));
-  }
-  model.dispose();
-  return { graph, weights };
-}
-
-function outputs(state: ModelState, x: tf.Tensor): Float32Array {
-  const model = GraphModel.withWeights(state.graph, state.weights);
-  const y = model.predict(x);
-  const out = y.dataSync() as Float32Array;
-  y.dispose();
-  model.dispose();
-  return out;
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 const rng = makeRandom(5);
 const images = (side = 12, c = 3) => tf.tensor4d(Float32Array.from({ length: 4 * side * side * c }, () => rng.normal()), [4, side, side, c]);

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSourceCheckpoint, resolveModelSource } from '../../engine/export/modelSource.js';
 import { smallCnn } from '../../engine/graph/presets.js';
@@ -11,29 +9,9 @@ import { resolveTarget, searchSpaceFor } from '../../engine/latency/targets.js';
 import { profileSecondsFor } from '../../engine/search/jobTarget.js';
 import { readJournal } from '../../engine/search/journal.js';
 import { ENGINE_VERSION } from '../../engine/search/searchJob.js';
-import { killAfterCandidates } from '../helpers/jobData.js';
-import { quadrantImages } from '../helpers/syntheticData.js';
+import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
-const BIN = path.resolve('bin/netsprout.mjs');
 const BUDGET = 20;
-
-async function imageFolder(n: number): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-pareto-data-'));
-  const d = quadrantImages(n, 12, 5);
-  for (let k = 0; k < n; k++) {
-    const dir = path.join(root, `q${d.y[k]}`);
-    await mkdir(dir, { recursive: true });
-    const px = Buffer.from(Uint8Array.from(d.x.subarray(k * 144, (k + 1) * 144), (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60)))));
-    await sharp(px, { raw: { width: 12, height: 12, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, `${k}.png`));
-  }
-  return root;
-}
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 const lastLine = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!);
 
@@ -46,7 +24,7 @@ describe('pareto search on a built-in target', () => {
     const cache = await mkdtemp(path.join(os.tmpdir(), 'netsprout-pareto-cache-'));
     env = { NETSPROUT_CACHE_DIR: cache };
     process.env.NETSPROUT_CACHE_DIR = cache;
-    data = await imageFolder(200);
+    data = await quadrantFolder(200);
     // The built-in target `cpu` profiled on demand, as a job does, and cached: the jobs below reuse it.
     const r = await resolveTarget('cpu', { engineVersion: ENGINE_VERSION, profileSeconds: profileSecondsFor(BUDGET), searchSpace: searchSpaceFor([12, 12, 1], 4) });
     expect(r.source).toBe('profiled');

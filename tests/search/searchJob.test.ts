@@ -1,35 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseBudget } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
-import { killAfterCandidates } from '../helpers/jobData.js';
-import { quadrantImages } from '../helpers/syntheticData.js';
+import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
-const BIN = path.resolve('bin/netsprout.mjs');
-
-/** 4 classes of 12×12 quadrant images as PNG class folders. */
-async function imageFolder(n: number): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-search-'));
-  const d = quadrantImages(n, 12, 5);
-  for (let k = 0; k < n; k++) {
-    const dir = path.join(root, `q${d.y[k]}`);
-    await mkdir(dir, { recursive: true });
-    const px = Buffer.from(Uint8Array.from(d.x.subarray(k * 144, (k + 1) * 144), (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60)))));
-    await sharp(px, { raw: { width: 12, height: 12, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, `${k}.png`));
-  }
-  return root;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 180_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 describe('budgets', () => {
   it('parses presets and durations, and refuses nonsense with a hint', () => {
@@ -59,7 +36,7 @@ describe('journal', () => {
 
 describe('search jobs', () => {
   it('grows networks by morphisms, journals every candidate, and ends within the budget with a final model', async () => {
-    const data = await imageFolder(240);
+    const data = await quadrantFolder(240);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
     const r = await run(['search', '--data', data, '--budget', '25s', '--out', out, '--json', '--seed', '3']);
     expect(r.stderr).toBe('');
@@ -90,7 +67,7 @@ describe('search jobs', () => {
   });
 
   it('resumes after kill -9 without losing or repeating a candidate, counting the time already spent', async () => {
-    const data = await imageFolder(240);
+    const data = await quadrantFolder(240);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
     const journal = path.join(out, 'journal.jsonl');
     await killAfterCandidates(['search', '--data', data, '--budget', '30s', '--out', out, '--json'], journal, 3, 60_000);
@@ -118,7 +95,7 @@ describe('search jobs', () => {
 
   for (const strategy of ['bayes', 'random']) {
     it(`runs the ${strategy} strategy end to end within the budget`, async () => {
-      const data = await imageFolder(160);
+      const data = await quadrantFolder(160);
       const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
       const r = await run(['search', '--data', data, '--budget', '20s', '--strategy', strategy, '--out', out, '--json']);
       expect(r.code, r.stderr + r.stdout.slice(-800)).toBe(0);
@@ -132,7 +109,7 @@ describe('search jobs', () => {
   }
 
   it('marks a candidate that would not fit in memory failed, and says so when nothing could be trained', async () => {
-    const data = await imageFolder(160);
+    const data = await quadrantFolder(160);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
     // The seed network needs about 5.6 MB to train at batch 64 on 12×12 images.
     const r = await run(['search', '--data', data, '--budget', '20s', '--out', out], { NETSPROUT_MEMORY_LIMIT_MB: '3' });

@@ -37,7 +37,7 @@ export interface PruneReplaceParams {
 
 /** Removes the `count` lowest-α candidates; while `keepConv`, the last convolution of a pool stays. */
 export function prunePool(pool: PoolEntry[], count: number, keepConv: boolean): PoolEntry[] {
-  const order = pool.map((e, i) => i).sort((a, b) => pool[a].alpha - pool[b].alpha || b - a);
+  const order = pool.map((_, i) => i).sort((a, b) => pool[a].alpha - pool[b].alpha || b - a);
   const removed = new Set<number>();
   for (const i of order) {
     if (removed.size >= count || pool.length - removed.size <= 1) break;
