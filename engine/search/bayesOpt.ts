@@ -14,7 +14,7 @@ import { applicableMorphs, applyRecord } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { BourgainEmbedding, GaussianProcess, euclidean } from './gaussianProcess.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface BayesParams {
   epochNeigh: number;
@@ -64,7 +64,7 @@ export class BayesOpt implements SearchStrategy {
       this.generation = 1;
       this.seen.add(graphHash(ctx.seed));
       this.proposed.set('c0', ctx.seed);
-      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     if (!this.history.length) return null;
     const best = this.history.find((h) => h.id === this.best.id)!;

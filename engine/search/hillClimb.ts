@@ -4,7 +4,7 @@
  * are trained epoch_neigh epochs with SGDR, and the best on validation becomes the parent of the next step.
  * Steps go on while the search part of the budget allows another one.
  */
-import { growByMorphs, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { type CandidateResult, growByMorphs, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface HillClimbParams {
   nNeigh: number;
@@ -27,7 +27,7 @@ export class HillClimb implements SearchStrategy {
     if (this.bestId === null) {
       if (this.step > 0) return null;
       this.step = 1;
-      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     const parent = await ctx.loadState(this.bestId);
     // The step's cost: n_neigh trainings of about the parent's size (children are somewhat larger).

@@ -9,7 +9,7 @@
  */
 import type { Graph } from '../graph/types.js';
 import { chainGraph, sampleChain, type ChainConfig } from './chainSpace.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 import { screenByPrediction, stepRandom, type PredictionQuery } from './strategyServices.js';
 
 export interface Rung {
@@ -105,14 +105,14 @@ export class Hyperband implements SearchStrategy {
       if (this.bracketNo === 0 && ctx.fits(ctx.seed)) {
         const training = { optimizer: 'sgd' as const, lrStart: 0.05, lrEnd: 0 };
         const config: ChainConfig = { components: [], dropout: 0, training };
-        drafts.push({ config, proposal: { id: 'h0-0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: first.epochs, training }, query: { graph: ctx.seed, epochs: first.epochs, parentAccuracy: null, training } });
+        drafts.push({ config, proposal: scratchProposal('h0-0', ctx.seed, first.epochs, training), query: { graph: ctx.seed, epochs: first.epochs, parentAccuracy: null, training } });
       }
       for (let k = 0; k < draws * 4 && drafts.length < draws; k++) {
         const config = sampleChain(ctx.seed, rng);
         const graph = chainGraph(ctx.seed, config);
         if (!ctx.fits(graph)) continue;
         const id = `h${this.bracketNo}-${drafts.length}`;
-        drafts.push({ config, proposal: { id, parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs: first.epochs, training: config.training }, query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
+        drafts.push({ config, proposal: scratchProposal(id, graph, first.epochs, config.training), query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
       }
       // The seed configuration is always kept; the predictor screens the drawn ones for the other places.
       const seedDraft = drafts[0]?.proposal.id === 'h0-0' ? drafts.slice(0, 1) : [];

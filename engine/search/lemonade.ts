@@ -18,7 +18,7 @@ import type { MorphRecord, ModelState } from '../morph/modelState.js';
 import { sampleByInverseDensity } from './densitySampling.js';
 import { cheapVector, nonDominated, type ObjectiveName } from './objectives.js';
 import { makeChild, type OffspringOptions } from './offspring.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, populationStatesIfTime, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface LemonadeParams {
   epochSeed: number;
@@ -57,14 +57,12 @@ export class Lemonade implements SearchStrategy {
     if (this.generation === 0) {
       this.generation = 1;
       this.seen.add(graphHash(ctx.seed));
-      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     if (!this.population.length) return null;
     // Stop when not even half a generation fits in the search time left (the job's hard end cuts the rest).
-    const states = new Map<string, ModelState>();
-    for (const p of this.population) states.set(p.id, await ctx.loadState(p.id));
-    const typical = Math.max(...[...states.values()].map((s) => ctx.epochSeconds(s.graph)));
-    if (0.5 * this.params.accepted * this.params.epochChild * typical > ctx.searchSecondsLeft()) return null;
+    const states = await populationStatesIfTime(ctx, this.population, this.params.accepted, this.params.epochChild);
+    if (!states) return null;
     const g = this.generation++;
     const names = this.params.objectives;
     const popCheap = this.population.map((p) => cheapVector(p, names));

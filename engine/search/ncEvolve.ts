@@ -16,7 +16,7 @@ import { graphHash } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { MorphError } from '../morph/modelState.js';
 import { neuroCellTemplate, randomCellMutation } from './neuroCells.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 import { screenByPrediction, stepRandom, type PredictionQuery } from './strategyServices.js';
 
 export interface NCEvolveParams {
@@ -57,7 +57,7 @@ export class NCEvolve implements SearchStrategy {
       const graph = neuroCellTemplate(ctx.seed);
       this.proposed.set('n0', graph);
       this.seen.add(graphHash(graph));
-      return [{ id: 'n0', parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('n0', graph, this.params.epochSeed)];
     }
     if (!this.population.length) return null;
     const children = this.params.children ?? 2;

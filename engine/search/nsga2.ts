@@ -8,11 +8,10 @@
  * Deterministic given the job's seeded generator and the observed results, so a resumed job replays it.
  */
 import { graphHash } from '../graph/serialize.js';
-import type { ModelState } from '../morph/modelState.js';
 import { crowdingDistance, nonDominatedSort, rankAndCrowdingSelect } from './dominance.js';
 import { objectiveVector, type ObjectiveName } from './objectives.js';
 import { makeChild, type OffspringOptions } from './offspring.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, populationStatesIfTime, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface Nsga2Params {
   epochSeed: number;
@@ -47,13 +46,11 @@ export class Nsga2 implements SearchStrategy {
     if (this.generation === 0) {
       this.generation = 1;
       this.seen.add(graphHash(ctx.seed));
-      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     if (!this.population.length) return null;
-    const states = new Map<string, ModelState>();
-    for (const p of this.population) states.set(p.id, await ctx.loadState(p.id));
-    const typical = Math.max(...[...states.values()].map((s) => ctx.epochSeconds(s.graph)));
-    if (0.5 * this.params.populationSize * this.params.epochChild * typical > ctx.searchSecondsLeft()) return null;
+    const states = await populationStatesIfTime(ctx, this.population, this.params.populationSize, this.params.epochChild);
+    if (!states) return null;
     const g = this.generation++;
     const standing = this.standing();
     const better = (a: number, b: number) => (standing[a].rank !== standing[b].rank ? standing[a].rank < standing[b].rank : standing[a].crowding >= standing[b].crowding);

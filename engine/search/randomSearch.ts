@@ -3,7 +3,7 @@
  * them random morphism chains grown from the trained seed, half random networks trained from scratch (a random chain
  * applied to the seed, then reinitialised). The best on validation is kept.
  */
-import { BestSoFar, type CandidateResult, growByMorphs, type Proposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, growByMorphs, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export class RandomSearch implements SearchStrategy {
   readonly name = 'random';
@@ -15,7 +15,7 @@ export class RandomSearch implements SearchStrategy {
   async nextGeneration(ctx: StrategyContext): Promise<Proposal[] | null> {
     if (this.n === 0) {
       this.n = 1;
-      return [{ id: 'c0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     const seed = await ctx.loadState('c0');
     const out: Proposal[] = [];

@@ -95,6 +95,23 @@ export class BestSoFar {
   }
 }
 
+/** A network trained from scratch: no parent, no morphisms, the fresh initialisation of `graph`. */
+export function scratchProposal(id: string, graph: Graph, epochs: number, training?: TrainingSettings): Proposal {
+  return { id, parentId: null, morphs: [], state: { graph, weights: new Map() }, inherit: false, epochs, ...(training ? { training } : {}) };
+}
+
+/**
+ * The trained states of a population (by candidate id), or null when not even half of a generation of `children`
+ * children, `epochs` epochs each at the population's slowest epoch, fits in the search time left (the job's hard
+ * end would cut the rest).
+ */
+export async function populationStatesIfTime(ctx: StrategyContext, population: CandidateResult[], children: number, epochs: number): Promise<Map<string, ModelState> | null> {
+  const states = new Map<string, ModelState>();
+  for (const p of population) states.set(p.id, await ctx.loadState(p.id));
+  const slowest = Math.max(...[...states.values()].map((s) => ctx.epochSeconds(s.graph)));
+  return 0.5 * children * epochs * slowest > ctx.searchSecondsLeft() ? null : states;
+}
+
 /**
  * Applies up to `length` random morphisms to `state` (ApplyNetMorphs in NASH), stopping early when no morphism applies
  * or the network would exceed the size limits.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { graphHash } from '../../graph/serialize.js';
 import type { Graph } from '../../graph/types.js';
 import { MorphError, type ModelState, type MorphRecord } from '../../morph/modelState.js';
-import { BestSoFar, type CandidateResult, type Proposal, type SearchStrategy, type StrategyContext } from '../strategy.js';
+import { BestSoFar, type CandidateResult, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from '../strategy.js';
 import { stepRandom } from '../strategyServices.js';
 import { applyDeeper, applyWider, DEEPER_KERNELS, easView } from './easSpace.js';
 import { MetaController, type ControllerStep } from './metaController.js';
@@ -81,7 +81,7 @@ export class Eas implements SearchStrategy {
       this.generation = 1;
       this.controller = new MetaController(seed);
       this.seen.add(graphHash(ctx.seed));
-      return [{ id: 'e0', parentId: null, morphs: [], state: { graph: ctx.seed, weights: new Map() }, inherit: false, epochs: this.params.epochSeed }];
+      return [scratchProposal('e0', ctx.seed, this.params.epochSeed)];
     }
     if (this.best.id === null) return null;
     // A new stage starts from the best network so far.
