@@ -47,8 +47,11 @@ export function remapProducerChannels(state: ModelState, layerId: string, old: n
   return group;
 }
 
-/** Widens `layerId` to `newWidth` channels. */
-export function net2wider(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom): MorphResult {
+/**
+ * Net2Wider's replication: `layerId` and the layers that share its tensor get `newWidth` channels, channel j a copy
+ * of channel g[j] (the old channels first, then random ones), and every reader's weights remapped to match.
+ */
+export function widenByReplication(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom): { state: ModelState; old: number; g: ChannelMap; group: string[] } {
   const state = cloneState(parent);
   const target = layerOf(state.graph, layerId);
   if (!CHANNEL_PRODUCERS.has(target.type)) throw new MorphError(`Layer "${layerId}" (${target.type}) cannot be widened.`);
@@ -56,6 +59,11 @@ export function net2wider(parent: ModelState, layerId: string, newWidth: number,
   if (newWidth <= old) throw new MorphError(`Layer "${layerId}" already has ${old} channels; widening needs more than that.`);
   const g: ChannelMap = new Int32Array(newWidth);
   for (let j = 0; j < newWidth; j++) g[j] = j < old ? j : rng.int(old);
-  const group = remapProducerChannels(state, layerId, old, g);
+  return { state, old, g, group: remapProducerChannels(state, layerId, old, g) };
+}
+
+/** Widens `layerId` to `newWidth` channels. */
+export function net2wider(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom): MorphResult {
+  const { state, old, group } = widenByReplication(parent, layerId, newWidth, rng);
   return { ...state, record: { op: 'wider', layer: layerId, from: old, to: newWidth, together: group.filter((id) => id !== layerId) } };
 }

@@ -8,9 +8,8 @@
  * flatten, separable readers) keep the plain equal shares.
  */
 import type { SeededRandom } from '../train/seededRandom.js';
-import { CHANNEL_PRODUCERS, type ChannelMap } from './channelMap.js';
-import { MorphError, cloneState, consumersOf, layerOf, type ModelState, type MorphResult } from './modelState.js';
-import { outputWidth, remapProducerChannels } from './net2wider.js';
+import { consumersOf, layerOf, type ModelState, type MorphResult } from './modelState.js';
+import { widenByReplication } from './net2wider.js';
 
 const PASS = new Set(['batchNorm', 'activation', 'dropout', 'maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
 
@@ -33,14 +32,7 @@ function directReaders(state: ModelState, id: string): string[] {
 }
 
 export function net2widerNoisy(parent: ModelState, layerId: string, newWidth: number, rng: SeededRandom, ratio = 1e-2): MorphResult {
-  const state = cloneState(parent);
-  const target = layerOf(state.graph, layerId);
-  if (!CHANNEL_PRODUCERS.has(target.type)) throw new MorphError(`Layer "${layerId}" (${target.type}) cannot be widened.`);
-  const old = outputWidth(target);
-  if (newWidth <= old) throw new MorphError(`Layer "${layerId}" already has ${old} channels; widening needs more than that.`);
-  const g: ChannelMap = new Int32Array(newWidth);
-  for (let j = 0; j < newWidth; j++) g[j] = j < old ? j : rng.int(old);
-  const group = remapProducerChannels(state, layerId, old, g);
+  const { state, old, g, group } = widenByReplication(parent, layerId, newWidth, rng);
   // Copies of each original channel.
   const copies = new Map<number, number[]>();
   g.forEach((src, j) => copies.set(src, [...(copies.get(src) ?? []), j]));
