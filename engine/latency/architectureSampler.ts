@@ -11,7 +11,7 @@ import { referenceCnn, smallCnn } from '../graph/presets.js';
 import { graphHash } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { initialWeights } from '../hardware/measuredModel.js';
-import { applicableMorphs, applicableShrinks, type MorphCandidate } from '../morph/morphCatalogue.js';
+import { applicableMorphs, applicableShrinks, applyRandomCandidate, type MorphCandidate } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState } from '../morph/modelState.js';
 import type { SeededRandom } from '../train/seededRandom.js';
 
@@ -73,16 +73,7 @@ function pickWeighted<T>(rng: SeededRandom, items: T[], weight: (t: T) => number
 
 /** One operator of kind `op` chosen uniformly among `operators` (those that turn out not to apply are skipped). */
 function randomOperator(operators: MorphCandidate[], op: string, rng: SeededRandom) {
-  const candidates = operators.filter((c) => c.op === op);
-  while (candidates.length) {
-    const [pick] = candidates.splice(rng.int(candidates.length), 1);
-    try {
-      return pick.apply(rng);
-    } catch (e) {
-      if (!(e instanceof MorphError)) throw e;
-    }
-  }
-  throw new MorphError(`No ${op} applies to this network.`);
+  return applyRandomCandidate(operators.filter((c) => c.op === op), rng, `No ${op} applies to this network.`);
 }
 
 export function sampleArchitecture(rng: SeededRandom, space: SearchSpace = DEFAULT_SEARCH_SPACE): SampledArchitecture {

@@ -77,32 +77,31 @@ export function applicableShrinks(state: ModelState): MorphCandidate[] {
   return out;
 }
 
-/** Applies one applicable shrinking operator chosen uniformly at random (those that turn out not to apply are skipped). */
-export function randomShrink(state: ModelState, rng: SeededRandom): MorphResult {
-  const candidates = applicableShrinks(state);
-  while (candidates.length) {
-    const [pick] = candidates.splice(rng.int(candidates.length), 1);
+/**
+ * Applies one of `candidates` chosen uniformly at random; those that turn out not to apply are skipped. Throws a
+ * MorphError saying `noneApplies` when none does.
+ */
+export function applyRandomCandidate(candidates: readonly MorphCandidate[], rng: SeededRandom, noneApplies: string): MorphResult {
+  const left = [...candidates];
+  while (left.length) {
+    const [pick] = left.splice(rng.int(left.length), 1);
     try {
       return pick.apply(rng);
     } catch (e) {
       if (!(e instanceof MorphError)) throw e;
     }
   }
-  throw new MorphError('No shrinking operator applies to this network.');
+  throw new MorphError(noneApplies);
+}
+
+/** Applies one applicable shrinking operator chosen uniformly at random (those that turn out not to apply are skipped). */
+export function randomShrink(state: ModelState, rng: SeededRandom): MorphResult {
+  return applyRandomCandidate(applicableShrinks(state), rng, 'No shrinking operator applies to this network.');
 }
 
 /** Applies one applicable morphism chosen uniformly at random; morphisms that turn out not to apply are skipped. */
 export function randomMorph(state: ModelState, rng: SeededRandom, ops?: Set<string>): MorphResult {
-  const candidates = applicableMorphs(state).filter((c) => !ops || ops.has(c.op));
-  while (candidates.length) {
-    const [pick] = candidates.splice(rng.int(candidates.length), 1);
-    try {
-      return pick.apply(rng);
-    } catch (e) {
-      if (!(e instanceof MorphError)) throw e;
-    }
-  }
-  throw new MorphError('No morphism applies to this network.');
+  return applyRandomCandidate(applicableMorphs(state).filter((c) => !ops || ops.has(c.op)), rng, 'No morphism applies to this network.');
 }
 
 /** Re-applies a recorded morphism or shrinking operator (same graph; Net2Wider draws its replicated channels from `rng` again). */
