@@ -138,6 +138,25 @@ export function parseRuntimeName(value: string): RuntimeName {
   throw new NetSproutError('RUNTIME_UNKNOWN', `Unknown runtime "${value}".`, `Use one of: ${RUNTIME_NAMES.join(', ')} (onnx: ONNX Runtime on the CPU; tfjs: the engine's TensorFlow.js backend).`);
 }
 
+/** An ONNX Runtime CPU session of `bytes` fed one input; each run reads its output back (part of the timed work). */
+async function onnxSessionRun(ort: typeof import('onnxruntime-node'), bytes: Uint8Array, settings: object, data: Float32Array | Int32Array, shape: number[]): Promise<PreparedRun> {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...settings });
+  const feeds = { [session.inputNames[0]]: data instanceof Int32Array ? new ort.Tensor('int32', data, shape) : new ort.Tensor('float32', data, shape) };
+  const outName = session.outputNames[0];
+  let sink = 0;
+  return {
+    async run() {
+      const out = await session.run(feeds);
+      const d = out[outName].data as Float32Array;
+      sink += d[0] + d[d.length - 1];
+    },
+    async release() {
+      await session.release();
+      if (Number.isNaN(sink)) sink = 0;
+    },
+  };
+}
+
 async function onnxRuntime(threads: number): Promise<LatencyRuntime> {
   let ort: typeof import('onnxruntime-node');
   try {
@@ -149,23 +168,8 @@ async function onnxRuntime(threads: number): Promise<LatencyRuntime> {
   return {
     info: { name: 'onnx', library: 'onnxruntime-node', version: ort.env.versions?.common ?? 'unknown', backend: 'cpu', threads, settings: { ...settings } },
     async prepare(model, batch) {
-      const bytes = onnxBytesFor(model.graph, model.weights ?? initialWeights(model.graph));
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...settings });
       const x = randomInput(model.graph, batch);
-      const feeds = { [session.inputNames[0]]: x.data instanceof Int32Array ? new ort.Tensor('int32', x.data, x.shape) : new ort.Tensor('float32', x.data, x.shape) };
-      const outName = session.outputNames[0];
-      let sink = 0;
-      return {
-        async run() {
-          const out = await session.run(feeds);
-          const data = out[outName].data as Float32Array;
-          sink += data[0] + data[data.length - 1];
-        },
-        async release() {
-          await session.release();
-          if (Number.isNaN(sink)) sink = 0;
-        },
-      };
+      return onnxSessionRun(ort, onnxBytesFor(model.graph, model.weights ?? initialWeights(model.graph)), settings, x.data, x.shape);
     },
   };
 }
@@ -252,26 +256,11 @@ export async function onnxBytesRuntime(bytes: Uint8Array, input: { data: Float32
   return {
     info: base.info,
     async prepare(_model, batch) {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...(settings as object) });
       const per = input.data.length / Math.max(1, input.shape[0]);
       const one = input.data.subarray(0, per);
       const data = input.data instanceof Int32Array ? new Int32Array(per * batch) : new Float32Array(per * batch);
       for (let b = 0; b < batch; b++) data.set(one as never, b * per);
-      const shape = [batch, ...input.shape.slice(1)];
-      const feeds = { [session.inputNames[0]]: data instanceof Int32Array ? new ort.Tensor('int32', data, shape) : new ort.Tensor('float32', data, shape) };
-      const outName = session.outputNames[0];
-      let sink = 0;
-      return {
-        async run() {
-          const out = await session.run(feeds);
-          const d = out[outName].data as Float32Array;
-          sink += d[0] + d[d.length - 1];
-        },
-        async release() {
-          await session.release();
-          if (Number.isNaN(sink)) sink = 0;
-        },
-      };
+      return onnxSessionRun(ort, bytes, settings, data, [batch, ...input.shape.slice(1)]);
     },
   };
 }
