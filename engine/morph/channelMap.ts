@@ -61,7 +61,7 @@ function remapDepthwiseKernel(kernel: Float32Array, kernelSize: [number, number]
 }
 
 /** Layers that keep channels one to one (batch norm remaps its parameters). */
-const PASS_THROUGH = new Set(['batchNorm', 'activation', 'dropout', 'maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
+export const PASS_THROUGH = new Set(['batchNorm', 'activation', 'dropout', 'maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
 /** Layers whose output channels are set by their weights: they can be widened, and they end a propagation. */
 export const CHANNEL_PRODUCERS = new Set(['conv2d', 'separableConv2d', 'conv1d', 'dense']);
 

@@ -8,10 +8,9 @@
  * flatten, separable readers) keep the plain equal shares.
  */
 import type { SeededRandom } from '../train/seededRandom.js';
+import { PASS_THROUGH } from './channelMap.js';
 import { consumersOf, layerOf, type ModelState, type MorphResult } from './modelState.js';
 import { widenByReplication } from './net2wider.js';
-
-const PASS = new Set(['batchNorm', 'activation', 'dropout', 'maxPool2d', 'avgPool2d', 'maxPool1d', 'avgPool1d', 'globalAvgPool', 'globalMaxPool']);
 
 /** The conv2d, conv1d and dense layers that read `id`'s channels one to one (through channel-wise layers). */
 function directReaders(state: ModelState, id: string): string[] {
@@ -24,7 +23,7 @@ function directReaders(state: ModelState, id: string): string[] {
       if (seen.has(c)) continue;
       seen.add(c);
       const t = layerOf(state.graph, c).type;
-      if (PASS.has(t)) stack.push(c);
+      if (PASS_THROUGH.has(t)) stack.push(c);
       else if (t === 'conv2d' || t === 'conv1d' || t === 'dense') out.push(c);
     }
   }
