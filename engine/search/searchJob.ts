@@ -14,7 +14,7 @@ import { DataUnusableError, disposePrepared, prepareData, type PreparedData } fr
 import { NetSproutError } from '../errors.js';
 import { throwIfStopped } from '../stopSignal.js';
 import { graphToJSON } from '../graph/serialize.js';
-import { activationBytes, graphMetrics } from '../graph/metrics.js';
+import { graphMetrics } from '../graph/metrics.js';
 import { DEFAULT_PRESET, presetGraph } from '../graph/presets.js';
 import { inferShapes } from '../graph/shapes.js';
 import { weightSpecs } from '../graph/weightSpecs.js';
@@ -34,6 +34,7 @@ import { costsOf, frontHypervolume, limitViolation, nonDominated, objectiveSpace
 import { RandomSearch } from './randomSearch.js';
 import { fitSeedToLimits } from './seedFitting.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
+import { jobStopped, optimiserSettings, trainCandidate, trainingBytes } from './candidateTraining.js';
 import { prepareJobTapas } from '../tapas/jobTapas.js';
 import { chooseStrategy, type ConcreteStrategy } from './autoStrategy.js';
 import { Eas } from './eas/eas.js';
@@ -112,6 +113,20 @@ async function readSpec(jobDir: string): Promise<JobSpec> {
   return JSON.parse(await readFile(file, 'utf8')) as JobSpec;
 }
 
+/**
+ * The job's plan, made once from the search time and the seed network's epoch time, and kept in the journal so that
+ * a resumed job replays the same search.
+ */
+function makePlan(searchSeconds: number, seedEpoch: number, objectives: ObjectiveSpace): Plan {
+  const nNeigh = 4;
+  const epochSeed = Math.max(1, Math.min(10, Math.floor((0.1 * searchSeconds) / seedEpoch)));
+  // Aim at six or more hill-climbing steps; neighbours are trained 1 to 8 epochs (NASH uses 17 on GPUs).
+  const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
+  // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
+  const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
+  return { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed, ...portfolioPlanParams(searchSeconds, seedEpoch) }, objectives };
+}
+
 function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveSpace): SearchStrategy {
   const p = plan.params;
   if (name === 'ncevolve') return new NCEvolve({ epochSeed: p.epochSeed, epochChild: p.ncEpochChild ?? p.epochNeigh });
@@ -123,11 +138,6 @@ function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveS
   if (name === 'bayes') return new BayesOpt({ epochNeigh: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh - 1 });
   if (name === 'random') return new RandomSearch({ chainLength: p.nNM, epochs: p.epochNeigh, epochSeed: p.epochSeed, batch: p.nNeigh });
   return new HillClimb({ nNeigh: p.nNeigh, nNM: p.nNM, epochNeigh: p.epochNeigh, epochSeed: p.epochSeed });
-}
-
-/** Training memory: activations kept for the backward pass, their gradients, and four copies of the weights. */
-export function trainingBytes(graph: Graph, batch: number): number {
-  return 2 * activationBytes(graph, batch) + 4 * graphMetrics(graph).weightBytes;
 }
 
 export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<JobSummary> {
@@ -204,6 +214,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       journal.append({ type: 'throughput', secPerSamplePerMac, backend: backend.chosen, elapsedSeconds: elapsed() });
     }
     const epochSeconds = (g: Graph) => trainCount * secPerSamplePerMac * (graphMetrics(g).macs + 1e5);
+    // Inference (evaluating, testing) costs about a third of training.
+    const inferenceSecondsPerSample = (g: Graph) => secPerSamplePerMac * (graphMetrics(g).macs + 1e5) / 3;
     const prepared = data;
     // TAPAS: the dataset's difficulty and the accuracy predictor, fitted on experiments of similar difficulty.
     const tapas = await prepareJobTapas({
@@ -238,18 +250,11 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     // The plan, made once and kept in the journal so that a resumed job replays the same search.
     let plan = events.find((e) => e.type === 'plan')?.plan as Plan | undefined;
     if (!plan) {
-      const searchSeconds = spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed();
-      const seedEpoch = epochSeconds(seedGraph);
-      const nNeigh = 4;
-      const epochSeed = Math.max(1, Math.min(10, Math.floor((0.1 * searchSeconds) / seedEpoch)));
-      // Aim at six or more hill-climbing steps; neighbours are trained 1 to 8 epochs (NASH uses 17 on GPUs).
-      const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
-      // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
-      const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
-      plan = { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed, ...portfolioPlanParams(searchSeconds, seedEpoch) }, objectives: objectiveSpace(costs(seedGraph), limits) };
+      plan = makePlan(spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), epochSeconds(seedGraph), objectiveSpace(costs(seedGraph), limits));
       journal.append({ type: 'plan', plan, elapsedSeconds: elapsed() });
       if (fitted.steps.length) log(`The seed network breaks the limits; it was shrunk first (${fitted.steps.map((r) => r.op).join(', ')}).`);
-      log(`Plan: ${strategyName} search for ${Math.round(searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
+      const { nNeigh, epochNeigh, epochSeed } = plan.params;
+      log(`Plan: ${strategyName} search for ${Math.round(plan.searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
     const memoryLimit = plan.memoryLimitBytes;
@@ -318,7 +323,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const trainedSoFar = () => [...completed.values()].filter((c) => c.status === 'trained');
     let generationNumber = 0;
     for (;;) {
-      if (opts.signal?.aborted) throw new NetSproutError('JOB_CANCELLED', 'The search was cancelled.', 'Resume it with `netsprout resume`.', [jobDir]);
+      if (opts.signal?.aborted) throw jobStopped(jobDir);
       const generation = await strategy.nextGeneration(ctx);
       if (!generation) break;
       generationNumber++;
@@ -337,53 +342,23 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         if (p.inherit && p.parentId && !hasCheckpoint(p.parentId)) {
           throw new Error(`candidate ${p.id} would inherit the weights of ${p.parentId}, whose checkpoint is gone (the resumed search did not replay as it ran)`);
         }
-        const metrics = graphMetrics(p.state.graph);
-        const c = costs(p.state.graph);
-        const base = { id: p.id, parentId: p.parentId, morphs: p.morphs, params: metrics.params, macs: metrics.macs, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs, epochs: p.epochs, ...(p.training && { training: p.training }), ...(p.predictedAccuracy !== undefined && { predictedAccuracy: Number(p.predictedAccuracy.toFixed(4)) }) };
-        const violation = limitViolation(c, limits);
-        let result: CandidateResult;
-        if (violation) {
-          result = { ...base, accuracyInherited: null, accuracy: 0, seconds: 0, status: 'failed', reason: `not trained: ${violation}` };
-        } else if (trainingBytes(p.state.graph, plan.batchSize) > memoryLimit) {
-          result = { ...base, accuracyInherited: null, accuracy: 0, seconds: 0, status: 'failed', reason: 'would not fit in memory' };
-        } else {
-          const ts = performance.now();
-          let model: GraphModel | null = null;
-          try {
-            model = p.inherit ? GraphModel.withWeights(p.state.graph, p.state.weights, spec.seed) : GraphModel.create(p.state.graph, spec.seed);
-            const accuracyInherited = p.inherit ? (await evaluate(model, data.validation)).accuracy : null;
-            const tr = await train(model, data.train, {
-              epochs: p.epochs,
-              batchSize: plan.batchSize,
-              optimizer: p.training?.optimizer ?? 'sgd',
-              lrStart: p.training?.lrStart ?? 0.05,
-              lrEnd: p.training?.lrEnd ?? 0,
-              ...(p.training?.momentum !== undefined && { momentum: p.training.momentum }),
-              ...(p.training?.weightDecay !== undefined && { weightDecay: p.training.weightDecay }),
-              seed: spec.seed,
-              deadline: t0 + searchEnd * 1000,
-              signal: opts.signal,
-              onProgress: (pr) => progress('search', pr, p.id),
-            });
-            if (opts.signal?.aborted) throw new NetSproutError('JOB_CANCELLED', 'The search was cancelled.', 'Resume it with `netsprout resume`.', [jobDir]);
-            // Keep the speed estimate current: an average over the trainings so far, weighted to the recent ones.
-            if (tr.samplesSeen > 0) secPerSamplePerMac = 0.7 * secPerSamplePerMac + 0.3 * (tr.seconds / tr.samplesSeen / (metrics.macs + 1e5));
-            const accuracy = (await evaluate(model, data.validation)).accuracy;
-            await saveCheckpoint(path.join(jobDir, 'candidates', p.id), model.graph, model.allWeights(), data.spec);
-            result = { ...base, accuracyInherited, accuracy, seconds: (performance.now() - ts) / 1000, status: 'trained' };
-            // Every trained network goes into the experiment database (the architecture, not the weights or the data).
-            tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: p.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy, strategy: strategyName });
-          } catch (e) {
-            if (e instanceof NetSproutError && e.code === 'JOB_CANCELLED') throw e;
-            const message = (e as Error).message ?? String(e);
-            // A candidate that runs out of memory, or whose training diverges (a learning rate too high for it), fails
-            // alone; the search goes on.
-            const diverged = /^Training diverged/.test(message);
-            if (!diverged && !/memory|allocation|Cannot enlarge|out of bounds/i.test(message)) throw e;
-            result = { ...base, accuracyInherited: null, accuracy: 0, seconds: (performance.now() - ts) / 1000, status: 'failed', reason: diverged ? message.split('\n')[0] : `out of memory: ${message.split('\n')[0]}` };
-          } finally {
-            model?.dispose();
-          }
+        const { result, samplesSeen, trainSeconds } = await trainCandidate(p, {
+          jobDir,
+          seed: spec.seed,
+          data,
+          batchSize: plan.batchSize,
+          memoryLimitBytes: memoryLimit,
+          limits,
+          costs,
+          deadline: t0 + searchEnd * 1000,
+          signal: opts.signal,
+          onProgress: (pr) => progress('search', pr, p.id),
+        });
+        if (result.status === 'trained') {
+          // Keep the speed estimate current: an average over the trainings so far, weighted to the recent ones.
+          if (samplesSeen > 0) secPerSamplePerMac = 0.7 * secPerSamplePerMac + 0.3 * (trainSeconds / samplesSeen / (result.macs + 1e5));
+          // Every trained network goes into the experiment database (the architecture, not the weights or the data).
+          tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: p.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
         }
         await writeCandidateGraph(jobDir, p.id, p.state.graph);
         journal.append({ type: 'candidate', ...result, elapsedSeconds: elapsed() });
@@ -411,16 +386,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const asFrontCandidate = (c: CandidateResult) => ({ id: c.id, accuracy: c.accuracy, params: c.params, sizeBytes: c.sizeBytes, latencyPredictedMs: c.latencyPredictedMs });
     let verification: FrontVerification;
     const verifiedBefore = events.find((e) => e.type === 'front' && e.verified === true);
-    if (verifiedBefore) {
-      const members = verifiedBefore.members as Array<{ id: string; valAccuracy: number; latencyMs: number | null; latencyPredictedMs: number | null; params: number; sizeBytes: number }>;
-      verification = {
-        members: members.map((m) => ({ id: m.id, accuracy: m.valAccuracy, params: m.params, sizeBytes: m.sizeBytes, latencyPredictedMs: m.latencyPredictedMs, latencyMs: m.latencyMs })),
-        dropped: (verifiedBefore.dropped as FrontVerification['dropped']) ?? [],
-        measured: verifiedBefore.measured === true,
-        extraMeasured: [],
-        quick: [],
-      };
-    } else {
+    if (verifiedBefore) verification = verificationFromEvent(verifiedBefore);
+    else {
       const predicted = nonDominated(kept, space.names).map(asFrontCandidate);
       verification =
         jobTarget && jobTarget.measureHere
@@ -462,28 +429,14 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const bestAccuracy = completed.get(bestId)!.accuracy;
     // Test accuracy of every front member (their search weights), once, after every choice has been made; the most
     // accurate first, as long as the estimated time fits in 40% of the time left (the final training needs the rest).
-    const frontTest = new Map<string, number | null>();
-    const testCount = data.test?.y.length ?? 0;
-    let testAllowance = 0.4 * Math.max(0, spec.budgetSeconds - elapsed());
-    const untested: string[] = [];
-    for (const m of [...onFront].sort((a, b) => b.accuracy - a.accuracy)) {
-      frontTest.set(m.id, null);
-      if (!data.test) continue;
-      throwIfStopped(opts.signal, 'testing the front');
-      const s = await ctx.loadState(m.id);
-      const estimate = (testCount * epochSeconds(s.graph)) / Math.max(1, trainCount) / 3;
-      if (estimate > testAllowance) {
-        untested.push(m.id);
-        continue;
-      }
-      testAllowance -= estimate;
-      const fm = GraphModel.withWeights(s.graph, s.weights, spec.seed);
-      try {
-        frontTest.set(m.id, (await evaluate(fm, data.test)).accuracy);
-      } finally {
-        fm.dispose();
-      }
-    }
+    const { frontTest, untested } = await testFront(onFront, {
+      test: data.test,
+      loadState: ctx.loadState,
+      secondsPerSample: inferenceSecondsPerSample,
+      allowanceSeconds: 0.4 * Math.max(0, spec.budgetSeconds - elapsed()),
+      seed: spec.seed,
+      signal: opts.signal,
+    });
     if (untested.length) log(`Not enough time left to test ${untested.join(', ')} of the front on the test split (their test accuracy is left out).`);
     // Final training of the recommended model with the rest of the budget, a little kept back for testing and saving;
     // the other front members keep their search weights (each exportable with --candidate).
@@ -491,9 +444,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     log(`Recommended candidate ${bestId} (validation accuracy ${(bestAccuracy * 100).toFixed(2)}%); final training.`);
     const best = await ctx.loadState(bestId);
     const model = GraphModel.withWeights(best.graph, best.weights, spec.seed);
-    // Time kept back for evaluating (validation and test) and saving: inference costs about a third of training.
-    const evalCount = data.validation.y.length + (data.test?.y.length ?? 0);
-    const reserve = 0.5 + (evalCount * epochSeconds(best.graph)) / Math.max(1, trainCount) / 3;
+    // Time kept back for evaluating (validation and test) and saving.
+    const reserve = 0.5 + (data.validation.y.length + (data.test?.y.length ?? 0)) * inferenceSecondsPerSample(best.graph);
     const finalSeconds = Math.max(0, spec.budgetSeconds - elapsed() - reserve);
     const finalTraining = trainingOf.get(bestId);
     const finalRun = await train(model, data.train, {
@@ -501,11 +453,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       fitToDeadline: true,
       deadline: performance.now() + finalSeconds * 1000,
       batchSize: plan.batchSize,
-      optimizer: finalTraining?.optimizer ?? 'sgd',
-      lrStart: finalTraining?.lrStart ?? 0.05,
-      lrEnd: finalTraining?.lrEnd ?? 0,
-      ...(finalTraining?.momentum !== undefined && { momentum: finalTraining.momentum }),
-      ...(finalTraining?.weightDecay !== undefined && { weightDecay: finalTraining.weightDecay }),
+      ...optimiserSettings(finalTraining),
       seed: spec.seed,
       signal: opts.signal,
       onProgress: (pr) => progress('final', pr),
@@ -513,7 +461,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     // A pause or cancel during the final training stops it there, resumable: it must not end the job early.
     if (opts.signal?.aborted) {
       model.dispose();
-      throw new NetSproutError('JOB_CANCELLED', 'The search was stopped during the final training.', 'Resume it with `netsprout resume`.', [jobDir]);
+      throw jobStopped(jobDir, 'The search was stopped during the final training.');
     }
     const valAccuracy = (await evaluate(model, data.validation)).accuracy;
     tapas.record({ graph: model.graph, epochs: Math.max(1, finalRun.epochs.length), parentAccuracy: bestAccuracy, training: finalTraining, accuracy: valAccuracy, strategy: strategyName, final: true });
@@ -544,6 +492,50 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     if (data) disposePrepared(data);
     journal.close();
   }
+}
+
+/** The verified front a resumed job finds in its journal. */
+function verificationFromEvent(e: JournalEvent): FrontVerification {
+  const members = e.members as Array<{ id: string; valAccuracy: number; latencyMs: number | null; latencyPredictedMs: number | null; params: number; sizeBytes: number }>;
+  return {
+    members: members.map((m) => ({ id: m.id, accuracy: m.valAccuracy, params: m.params, sizeBytes: m.sizeBytes, latencyPredictedMs: m.latencyPredictedMs, latencyMs: m.latencyMs })),
+    dropped: (e.dropped as FrontVerification['dropped']) ?? [],
+    measured: e.measured === true,
+    extraMeasured: [],
+    quick: [],
+  };
+}
+
+/**
+ * The test accuracy of every front member (with its search weights), the most accurate first, as long as the
+ * estimated time fits in the allowance; the others are left untested (null).
+ */
+async function testFront(
+  members: VerifiedMember[],
+  o: { test: PreparedData['test']; loadState: StrategyContext['loadState']; secondsPerSample: (g: Graph) => number; allowanceSeconds: number; seed: number; signal?: AbortSignal },
+): Promise<{ frontTest: Map<string, number | null>; untested: string[] }> {
+  const frontTest = new Map<string, number | null>();
+  const untested: string[] = [];
+  let allowance = o.allowanceSeconds;
+  for (const m of [...members].sort((a, b) => b.accuracy - a.accuracy)) {
+    frontTest.set(m.id, null);
+    if (!o.test) continue;
+    throwIfStopped(o.signal, 'testing the front');
+    const s = await o.loadState(m.id);
+    const estimate = o.test.y.length * o.secondsPerSample(s.graph);
+    if (estimate > allowance) {
+      untested.push(m.id);
+      continue;
+    }
+    allowance -= estimate;
+    const fm = GraphModel.withWeights(s.graph, s.weights, o.seed);
+    try {
+      frontTest.set(m.id, (await evaluate(fm, o.test)).accuracy);
+    } finally {
+      fm.dispose();
+    }
+  }
+  return { frontTest, untested };
 }
 
 /** A `front` journal event: the members with the figures the app and the CLI show, and the hypervolume. */

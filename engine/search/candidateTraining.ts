@@ -1,0 +1,108 @@
+/**
+ * One candidate of a search job, from proposal to result: checked against the job's limits and its memory, trained
+ * (from inherited or fresh weights) until its epochs are done or the search phase ends, evaluated, checkpointed. A
+ * candidate that runs out of memory or diverges fails alone; the search goes on.
+ */
+import path from 'node:path';
+import type { PreparedData } from '../data/prepareData.js';
+import { NetSproutError } from '../errors.js';
+import { activationBytes, graphMetrics } from '../graph/metrics.js';
+import type { Graph } from '../graph/types.js';
+import { saveCheckpoint } from '../train/checkpoint.js';
+import { GraphModel } from '../train/graphModel.js';
+import { evaluate, train, type TrainProgress } from '../train/trainer.js';
+import { limitViolation, type CandidateCosts, type Limits } from './objectives.js';
+import type { CandidateResult, Proposal } from './strategy.js';
+import type { TrainingSettings } from './strategyServices.js';
+
+/** Training memory: activations kept for the backward pass, their gradients, and four copies of the weights. */
+export function trainingBytes(graph: Graph, batch: number): number {
+  return 2 * activationBytes(graph, batch) + 4 * graphMetrics(graph).weightBytes;
+}
+
+/** The optimiser settings of a training: the candidate's own (Hyperband++ searches them), else SGD from 0.05 to 0. */
+export function optimiserSettings(t: TrainingSettings | undefined) {
+  return {
+    optimizer: t?.optimizer ?? ('sgd' as const),
+    lrStart: t?.lrStart ?? 0.05,
+    lrEnd: t?.lrEnd ?? 0,
+    ...(t?.momentum !== undefined && { momentum: t.momentum }),
+    ...(t?.weightDecay !== undefined && { weightDecay: t.weightDecay }),
+  };
+}
+
+/** The error a stopped (paused or cancelled) job ends with; `netsprout resume` goes on from there. */
+export function jobStopped(jobDir: string, message = 'The search was cancelled.'): NetSproutError {
+  return new NetSproutError('JOB_CANCELLED', message, 'Resume it with `netsprout resume`.', [jobDir]);
+}
+
+export interface CandidateTrainingContext {
+  jobDir: string;
+  seed: number;
+  data: PreparedData;
+  batchSize: number;
+  memoryLimitBytes: number;
+  limits: Limits;
+  costs(graph: Graph): CandidateCosts;
+  /** performance.now() at which the search phase ends: a candidate still training stops there. */
+  deadline: number;
+  signal?: AbortSignal;
+  onProgress(progress: TrainProgress): void;
+}
+
+export interface CandidateOutcome {
+  result: CandidateResult;
+  /** Samples trained on and the seconds they took (0 when the candidate was not trained), for the speed estimate. */
+  samplesSeen: number;
+  trainSeconds: number;
+}
+
+export async function trainCandidate(p: Proposal, ctx: CandidateTrainingContext): Promise<CandidateOutcome> {
+  const metrics = graphMetrics(p.state.graph);
+  const c = ctx.costs(p.state.graph);
+  const base = {
+    id: p.id,
+    parentId: p.parentId,
+    morphs: p.morphs,
+    params: metrics.params,
+    macs: metrics.macs,
+    sizeBytes: c.sizeBytes,
+    latencyPredictedMs: c.latencyPredictedMs,
+    epochs: p.epochs,
+    ...(p.training && { training: p.training }),
+    ...(p.predictedAccuracy !== undefined && { predictedAccuracy: Number(p.predictedAccuracy.toFixed(4)) }),
+  };
+  const notTrained = (reason: string, seconds = 0): CandidateOutcome => ({ result: { ...base, accuracyInherited: null, accuracy: 0, seconds, status: 'failed', reason }, samplesSeen: 0, trainSeconds: 0 });
+  const violation = limitViolation(c, ctx.limits);
+  if (violation) return notTrained(`not trained: ${violation}`);
+  if (trainingBytes(p.state.graph, ctx.batchSize) > ctx.memoryLimitBytes) return notTrained('would not fit in memory');
+
+  const ts = performance.now();
+  let model: GraphModel | null = null;
+  try {
+    model = p.inherit ? GraphModel.withWeights(p.state.graph, p.state.weights, ctx.seed) : GraphModel.create(p.state.graph, ctx.seed);
+    const accuracyInherited = p.inherit ? (await evaluate(model, ctx.data.validation)).accuracy : null;
+    const tr = await train(model, ctx.data.train, {
+      epochs: p.epochs,
+      batchSize: ctx.batchSize,
+      ...optimiserSettings(p.training),
+      seed: ctx.seed,
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+    });
+    if (ctx.signal?.aborted) throw jobStopped(ctx.jobDir);
+    const accuracy = (await evaluate(model, ctx.data.validation)).accuracy;
+    await saveCheckpoint(path.join(ctx.jobDir, 'candidates', p.id), model.graph, model.allWeights(), ctx.data.spec);
+    return { result: { ...base, accuracyInherited, accuracy, seconds: (performance.now() - ts) / 1000, status: 'trained' }, samplesSeen: tr.samplesSeen, trainSeconds: tr.seconds };
+  } catch (e) {
+    if (e instanceof NetSproutError && e.code === 'JOB_CANCELLED') throw e;
+    const message = (e as Error).message ?? String(e);
+    // Out of memory, or a learning rate too high for this network: this candidate fails, the search goes on.
+    const diverged = /^Training diverged/.test(message);
+    if (!diverged && !/memory|allocation|Cannot enlarge|out of bounds/i.test(message)) throw e;
+    return notTrained(diverged ? message.split('\n')[0] : `out of memory: ${message.split('\n')[0]}`, (performance.now() - ts) / 1000);
+  } finally {
+    model?.dispose();
+  }
+}
