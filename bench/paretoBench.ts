@@ -115,7 +115,7 @@ for (const r of runs) {
 }
 say('');
 say(`Every front model within ${maxLatencyMs} ms when re-measured: ${everyWithin ? 'yes' : 'NO'}.`);
-say(`Hypervolume (error, latency, size; reference ${JSON.stringify(pareto.reference)}${sameReference ? '' : ', DIFFERENT from random search\'s'}): pareto ${pareto.summary.hypervolume.toFixed(4)}, random ${random.summary.hypervolume.toFixed(4)}, ratio ${ratio.toFixed(2)} (target ≥ 1.2: ${ratio >= 1.2 ? 'met' : 'NOT met'}).`);
+say(`Hypervolume (error, latency, size; reference [${pareto.reference.map((v) => Number(v.toPrecision(4))).join(', ')}]${sameReference ? '' : ', DIFFERENT from random search\'s'}): pareto ${pareto.summary.hypervolume.toFixed(4)}, random ${random.summary.hypervolume.toFixed(4)}, ratio ${ratio.toFixed(2)} (target ≥ 1.2: ${ratio >= 1.2 ? 'met' : 'NOT met'}).`);
 if (json) {
   process.stdout.write(
     `${JSON.stringify({
