@@ -31,6 +31,16 @@ export function optimiserSettings(t: TrainingSettings | undefined) {
   };
 }
 
+/**
+ * The warm-up of a training that starts from inherited weights: a tenth of an epoch. A network fresh from a morphism
+ * (or a restart of the schedule) hit at once by the full rate of 0.05 can lose what it inherited within a few dozen
+ * steps, as inserted identity layers amplify the first updates; on Fashion-MNIST, one-epoch children fell from 88% to
+ * 42–74% without it and ended at 86–88% with it. The linear warm-up is that of Goyal et al. (2017).
+ */
+export function warmupSteps(trainCount: number, batchSize: number): number {
+  return Math.ceil((0.1 * trainCount) / batchSize);
+}
+
 /** The error a stopped (paused or cancelled) job ends with; `netsprout resume` goes on from there. */
 export function jobStopped(jobDir: string, message = 'The search was cancelled.'): NetSproutError {
   return new NetSproutError('JOB_CANCELLED', message, 'Resume it with `netsprout resume`.', [jobDir]);
@@ -86,6 +96,7 @@ export async function trainCandidate(p: Proposal, ctx: CandidateTrainingContext)
       epochs: p.epochs,
       batchSize: ctx.batchSize,
       ...optimiserSettings(p.training),
+      ...(p.inherit && { warmupSteps: warmupSteps(ctx.data.train.y.length, ctx.batchSize) }),
       seed: ctx.seed,
       deadline: ctx.deadline,
       signal: ctx.signal,

@@ -2,8 +2,12 @@
  * Hill climbing with network morphisms (NASH, Elsken et al. 2017, Algorithm 1): from the current best network,
  * n_neigh − 1 children each get n_NM random morphisms, and the best itself is trained on as the last neighbour; all
  * are trained epoch_neigh epochs with SGDR, and the best on validation becomes the parent of the next step.
- * Steps go on while the search part of the budget allows another one.
+ * Steps go on while the search part of the budget allows another one; the last step may have fewer neighbours (at
+ * least one child and the best itself) so that the search time is used to its end. A step's neighbour count is
+ * written to the strategy's folder before it is proposed, so that a resumed job replays the step as it ran.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { type CandidateResult, growByMorphs, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface HillClimbParams {
@@ -30,17 +34,35 @@ export class HillClimb implements SearchStrategy {
       return [scratchProposal('c0', ctx.seed, this.params.epochSeed)];
     }
     const parent = await ctx.loadState(this.bestId);
-    // The step's cost: n_neigh trainings of about the parent's size (children are somewhat larger).
-    const stepSeconds = this.params.nNeigh * this.params.epochNeigh * ctx.epochSeconds(parent.graph) * 1.3;
-    if (stepSeconds > ctx.searchSecondsLeft()) return null;
-    const s = this.step++;
+    const s = this.step;
+    const neighbours = this.neighboursOfStep(s, ctx, ctx.epochSeconds(parent.graph));
+    if (neighbours < 2) return null;
+    this.step++;
     const proposals: Proposal[] = [];
-    for (let j = 1; j < this.params.nNeigh; j++) {
+    for (let j = 1; j < neighbours; j++) {
       const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx);
       proposals.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });
     }
     proposals.push({ id: `c${s}-0`, parentId: this.bestId, morphs: [], state: parent, inherit: true, epochs: this.params.epochNeigh });
     return proposals;
+  }
+
+  /**
+   * The neighbours of step `s`: n_neigh, or as many as the search time left allows (each a training of about the
+   * parent's size; children are somewhat larger). A step proposed before (a resumed job) keeps its count.
+   */
+  private neighboursOfStep(s: number, ctx: StrategyContext, parentEpochSeconds: number): number {
+    const dir = ctx.services?.stateDir;
+    const file = dir ? path.join(dir, `hill-step-${s}.json`) : null;
+    if (file && existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { neighbours: number }).neighbours;
+    const affordable = Math.floor(ctx.searchSecondsLeft() / (this.params.epochNeigh * parentEpochSeconds * 1.3));
+    const neighbours = Math.min(this.params.nNeigh, affordable);
+    if (file && neighbours >= 2) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, JSON.stringify({ step: s, neighbours }));
+      renameSync(`${file}.tmp`, file);
+    }
+    return neighbours;
   }
 
   observe(results: CandidateResult[]): void {

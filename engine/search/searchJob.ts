@@ -34,7 +34,7 @@ import { costsOf, frontHypervolume, limitViolation, nonDominated, objectiveSpace
 import { RandomSearch } from './randomSearch.js';
 import { fitSeedToLimits } from './seedFitting.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
-import { jobStopped, optimiserSettings, trainCandidate, trainingBytes } from './candidateTraining.js';
+import { jobStopped, optimiserSettings, trainCandidate, trainingBytes, warmupSteps } from './candidateTraining.js';
 import { prepareJobTapas } from '../tapas/jobTapas.js';
 import { chooseStrategy, type ConcreteStrategy } from './autoStrategy.js';
 import { Eas } from './eas/eas.js';
@@ -454,6 +454,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       deadline: performance.now() + finalSeconds * 1000,
       batchSize: plan.batchSize,
       ...optimiserSettings(finalTraining),
+      warmupSteps: warmupSteps(data.train.y.length, plan.batchSize),
       seed: spec.seed,
       signal: opts.signal,
       onProgress: (pr) => progress('final', pr),

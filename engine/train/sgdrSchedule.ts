@@ -10,6 +10,8 @@ export interface SgdrOptions {
   restartEpochs?: number;
   /** Tmult: each cycle is this many times longer than the last. */
   restartMultiplier?: number;
+  /** Steps at the start of the call over which the rate rises linearly from λ_start / warmupSteps to λ_start. */
+  warmupSteps?: number;
 }
 
 export function sgdrLearningRate(opts: SgdrOptions, step: number, stepsPerEpoch: number, totalSteps: number): number {
@@ -25,5 +27,6 @@ export function sgdrLearningRate(opts: SgdrOptions, step: number, stepsPerEpoch:
     cycleLength = Math.min(cycleLength, Math.max(1, totalSteps - cycleStart));
   }
   const t = cycleLength <= 1 ? 1 : (step - cycleStart) / (cycleLength - 1);
-  return opts.lrEnd + 0.5 * (opts.lrStart - opts.lrEnd) * (1 + Math.cos(Math.PI * Math.min(1, t)));
+  const lr = opts.lrEnd + 0.5 * (opts.lrStart - opts.lrEnd) * (1 + Math.cos(Math.PI * Math.min(1, t)));
+  return opts.warmupSteps && step < opts.warmupSteps ? lr * ((step + 1) / opts.warmupSteps) : lr;
 }

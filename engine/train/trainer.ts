@@ -50,6 +50,8 @@ export interface TrainConfig {
   lrEnd: number;
   restartEpochs?: number;
   restartMultiplier?: number;
+  /** A linear warm-up of the learning rate over the first steps (a network fresh from a morphism). */
+  warmupSteps?: number;
   momentum?: number;
   nesterov?: boolean;
   weightDecay?: number;

@@ -21,7 +21,7 @@ export function freshState(graph: Graph, seed = 0): ModelState {
 export async function driveStrategy(
   strategy: SearchStrategy,
   seed: Graph,
-  opts: { generations: number; accuracy?: (g: Graph, p: Proposal) => number; services?: Partial<StrategyServices>; fits?: (g: Graph) => boolean } ,
+  opts: { generations: number; accuracy?: (g: Graph, p: Proposal) => number; services?: Partial<StrategyServices>; fits?: (g: Graph) => boolean; searchSecondsLeft?: () => number },
 ): Promise<{ generations: Proposal[][]; results: CandidateResult[] }> {
   const store = new Map<string, ModelState>();
   const accuracy = opts.accuracy ?? ((g) => (parseInt(graphHash(g).slice(0, 6), 16) % 1000) / 1000);
@@ -46,7 +46,7 @@ export async function driveStrategy(
       return s;
     },
     epochSeconds: () => 0.01,
-    searchSecondsLeft: () => 1e6,
+    searchSecondsLeft: opts.searchSecondsLeft ?? (() => 1e6),
     fits: opts.fits ?? (() => true),
     services,
   } as unknown as StrategyContext;

@@ -141,6 +141,12 @@ describe('SGDR schedule', () => {
     expect(sgdrLearningRate(o, 29, 10, 70)).toBeCloseTo(0, 12);
     expect(sgdrLearningRate(o, 30, 10, 70)).toBeCloseTo(1, 12);
   });
+  it('warms up linearly over the first steps, then follows the cosine', () => {
+    const o = { lrStart: 0.1, lrEnd: 0, warmupSteps: 10 };
+    expect(sgdrLearningRate(o, 0, 10, 101)).toBeCloseTo(0.1 * 0.1 * sgdrLearningRate({ lrStart: 1, lrEnd: 0 }, 0, 10, 101), 12);
+    expect(sgdrLearningRate(o, 4, 10, 101)).toBeCloseTo(0.5 * sgdrLearningRate({ lrStart: 0.1, lrEnd: 0 }, 4, 10, 101), 12);
+    expect(sgdrLearningRate(o, 10, 10, 101)).toBeCloseTo(sgdrLearningRate({ lrStart: 0.1, lrEnd: 0 }, 10, 10, 101), 12);
+  });
 });
 
 describe('checkpoints', () => {
