@@ -1,5 +1,5 @@
 /**
- * npm run bench:strategies [-- --budget 15m] [-- --strategies hill,random,...] [-- --datasets fashion,spam] [-- --json]
+ * npm run bench:strategies [-- --budget 15m] [-- --strategies hill,random,...] [-- --datasets fashion,spam] [-- --resume] [-- --json]
  *
  * Every search strategy at the same budget (default 15 minutes each; --budget shortens it) on Fashion-MNIST
  * (Debian's dataset-fashion-mnist, IDX under /usr/share/datasets/fashion-mnist) and on a text dataset, the
@@ -8,8 +8,13 @@
  * the baseline; auto shows what it picked. Prints test accuracy, parameters and candidates per run, as a table.
  * Each run starts from an empty experiment database of its own (only the shipped starter experiments), so that no
  * run learns from another. The runs follow one another; all strategies on both datasets take about 5 hours.
+ *
+ * Each finished run is appended to bench/results/strategies.jsonl (with the commit, the date and the CPU), and the
+ * table printed at the end is that of every recorded run at this budget, the newest of each dataset and strategy.
+ * With --resume, runs already recorded at this budget are skipped, so the table can be built over several sittings.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
@@ -22,6 +27,8 @@ const json = args.includes('--json');
 const budget = parseBudget(opt('--budget', '15m'));
 const strategies = opt('--strategies', STRATEGIES.join(',')).split(',') as StrategyName[];
 const datasets = opt('--datasets', 'fashion,spam').split(',');
+const resume = args.includes('--resume');
+const RESULTS = path.resolve(opt('--results', 'bench/results/strategies.jsonl'));
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 // The package's data folder (SPAM_ASSASSIN_DATA points elsewhere, e.g. an unpacked `npm pack` of it).
@@ -55,6 +62,7 @@ const help: Record<string, string> = {
 };
 
 interface Row {
+  budgetSeconds: number;
   dataset: string;
   strategy: string;
   picked: string | null;
@@ -63,6 +71,29 @@ interface Row {
   params: number;
   candidates: number;
   elapsedSeconds: number;
+  commit?: string;
+  date?: string;
+  cpu?: string;
+}
+
+/** The recorded runs at this budget, the newest of each dataset and strategy. */
+function recorded(): Row[] {
+  if (!existsSync(RESULTS)) return [];
+  const newest = new Map<string, Row>();
+  for (const line of readFileSync(RESULTS, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as Row;
+    if (r.budgetSeconds === budget) newest.set(`${r.dataset}/${r.strategy}`, r);
+  }
+  return [...newest.values()];
+}
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 const rows: Row[] = [];
@@ -73,26 +104,36 @@ for (const name of datasets) {
     continue;
   }
   for (const strategy of strategies) {
+    if (resume && recorded().some((r) => r.dataset === name && r.strategy === strategy)) {
+      if (!json) process.stdout.write(`  ${name} ${strategy}: recorded already, skipped (--resume)\n`);
+      continue;
+    }
     process.env.NETSPROUT_EXPERIMENTS_DIR = mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-lde-'));
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-strategies-')), `${name}-${strategy}`);
     await createJob(dir, { data, budgetSeconds: budget, seed: 0, strategy });
     try {
       const s = await runJob(dir);
       const choice = readJournal(path.join(dir, 'journal.jsonl')).events.find((e) => e.type === 'strategy-choice');
-      const row = { dataset: name, strategy, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds };
+      const row: Row = { budgetSeconds: budget, dataset: name, strategy, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds, commit: commit(), date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
       rows.push(row);
+      mkdirSync(path.dirname(RESULTS), { recursive: true });
+      appendFileSync(RESULTS, `${JSON.stringify(row)}\n`);
       if (!json) process.stdout.write(`  ${name} ${strategy}${row.picked ? ` (→ ${row.picked})` : ''}: test ${((s.testAccuracy ?? 0) * 100).toFixed(2)}%, ${s.params} parameters, ${s.candidates} candidates, ${s.elapsedSeconds} s\n`);
     } catch (e) {
       process.stdout.write(`  ${name} ${strategy}: ${(e as Error).message}\n`);
     }
   }
 }
-if (json) process.stdout.write(`${JSON.stringify({ budgetSeconds: budget, rows })}\n`);
+// The table: every run recorded at this budget (this sitting's and earlier ones'), by dataset, in strategy order.
+const order = (r: Row) => Object.keys(sources).indexOf(r.dataset) * 100 + (STRATEGIES as readonly string[]).indexOf(r.strategy);
+const table = recorded().sort((a, b) => order(a) - order(b));
+if (json) process.stdout.write(`${JSON.stringify({ budgetSeconds: budget, rows, table })}\n`);
 else {
-  process.stdout.write(`\n| dataset | strategy | test accuracy | parameters | candidates | seconds |\n| --- | --- | --- | --- | --- | --- |\n`);
-  for (const r of rows) {
-    const baseline = rows.find((x) => x.dataset === r.dataset && x.strategy === 'random');
+  process.stdout.write(`\nEvery run recorded at ${budget} s in ${path.relative(process.cwd(), RESULTS)}:\n`);
+  process.stdout.write(`\n| dataset | strategy | test accuracy | parameters | candidates | seconds | commit |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
+  for (const r of table) {
+    const baseline = table.find((x) => x.dataset === r.dataset && x.strategy === 'random');
     const delta = baseline && r !== baseline && r.testAccuracy !== null && baseline.testAccuracy !== null ? ` (${r.testAccuracy >= baseline.testAccuracy ? '+' : ''}${((r.testAccuracy - baseline.testAccuracy) * 100).toFixed(2)} vs random)` : '';
-    process.stdout.write(`| ${r.dataset} | ${r.strategy}${r.picked ? ` → ${r.picked}` : ''} | ${r.testAccuracy === null ? '-' : `${(r.testAccuracy * 100).toFixed(2)}%`}${delta} | ${r.params.toLocaleString('en')} | ${r.candidates} | ${r.elapsedSeconds} |\n`);
+    process.stdout.write(`| ${r.dataset} | ${r.strategy}${r.picked ? ` → ${r.picked}` : ''} | ${r.testAccuracy === null ? '-' : `${(r.testAccuracy * 100).toFixed(2)}%`}${delta} | ${r.params.toLocaleString('en')} | ${r.candidates} | ${r.elapsedSeconds} | ${r.commit ?? '-'} |\n`);
   }
 }
