@@ -205,10 +205,12 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const seedMacs = graphMetrics(seedGraph).macs + 1e5;
     if (!secPerSamplePerMac) {
       const probe = GraphModel.create(seedGraph, spec.seed);
-      // One batch first, untimed: a fresh model's first step pays one-off costs (kernel set-up, memory growth) that
-      // made the estimate of an epoch several times too long, and with it every plan and auto's choice.
-      await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 1, seed: spec.seed });
-      const r = await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 4, seed: spec.seed });
+      // A few batches first, untimed: a fresh model's first steps pay one-off costs (kernel set-up, memory growth,
+      // the thread pool) that made the estimate of an epoch several times too long. Then up to 100 batches or 2 s:
+      // four timed batches (about 40 ms) gave estimates that differed twofold from one job to the next on the same
+      // machine, and with them the plan (the seed's epochs) and auto's choice.
+      await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 3, seed: spec.seed });
+      const r = await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 100, deadline: performance.now() + 2000, seed: spec.seed });
       probe.dispose();
       secPerSamplePerMac = r.seconds / Math.max(1, r.samplesSeen) / seedMacs;
       journal.append({ type: 'throughput', secPerSamplePerMac, backend: backend.chosen, elapsedSeconds: elapsed() });
