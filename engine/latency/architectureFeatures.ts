@@ -1,13 +1,15 @@
 /**
  * What the latency predictors see of an architecture: one vector of whole-network features (multiply-accumulates
  * by kind of operation, parameters, memory traffic, numbers of layers and of element-wise operations, branching),
- * and the list of its layers as lookup-table keys. All figures are for one input (batch 1).
+ * and the list of its layers as lookup-table keys. All figures are for one input (batch 1). On a runtime with a
+ * blocked channel layout (ONNX Runtime on x86-64), which layers run blocked and the layout changes between them.
  */
 import { inferShapes } from '../graph/shapes.js';
 import { consumersOf, topologicalOrder } from '../graph/topology.js';
 import type { Graph, Layer, Shape } from '../graph/types.js';
 import { sizeOf, weightSpecs } from '../graph/weightSpecs.js';
 import { layerMacs } from '../graph/metrics.js';
+import { nchwcFigures } from './nchwcLayout.js';
 
 export const FEATURE_NAMES = [
   'macsConvKxK',
@@ -36,7 +38,24 @@ export const FEATURE_NAMES = [
   'macsConv1x1Padded',
   'unfusedElementwiseElements',
   'unfusedElementwiseOps',
+  // ONNX Runtime's blocked layout on x86-64 CPUs (nchwcLayout.ts): zero where the profile's runtime has none.
+  'nchwcMacsKxK',
+  'nchwcMacsNchwInput',
+  'nchwcMacsPointwise',
+  'nchwcMacsDepthwise',
+  'nchwcMacsUnblocked',
+  'nchwcMacsUnblockedDepthwise',
+  'nchwcReorderElements',
+  'nchwcReorders',
+  'nchwcUnblockedPoolElements',
 ] as const;
+
+/** How a profile describes architectures: the NCHWc block size of its runtime (0: no blocked layout). */
+export interface FeatureOptions {
+  nchwcBlock: number;
+}
+
+export const NO_NCHWC: FeatureOptions = { nchwcBlock: 0 };
 
 /**
  * CPU convolution kernels work on blocks of channels (ONNX Runtime's NCHWc layout: 8 floats with AVX2, 16 with
@@ -107,7 +126,7 @@ export function layerKey(layer: Layer, inputShapes: Shape[], outputShape: Shape)
   return { key, type: layer.type, inputShapes: inputShapes.map((s) => [...s]), outputShape: [...outputShape], work: layerMacs(layer, inputShapes, outputShape) + sizeOf(outputShape) };
 }
 
-export function describeArchitecture(graph: Graph): ArchitectureDescription {
+export function describeArchitecture(graph: Graph, options: FeatureOptions = NO_NCHWC): ArchitectureDescription {
   const shapes = inferShapes(graph);
   const consumers = consumersOf(graph);
   const f = Object.fromEntries(FEATURE_NAMES.map((n) => [n, 0])) as Record<FeatureName, number>;
@@ -203,5 +222,15 @@ export function describeArchitecture(graph: Graph): ArchitectureDescription {
       f.poolLayers++;
     }
   }
+  const b = nchwcFigures(graph, options.nchwcBlock);
+  f.nchwcMacsKxK = b.macsBlocked;
+  f.nchwcMacsNchwInput = b.macsBlockedNchwInput;
+  f.nchwcMacsPointwise = b.macsBlockedPointwise;
+  f.nchwcMacsDepthwise = b.macsBlockedDepthwise;
+  f.nchwcMacsUnblocked = b.macsUnblocked;
+  f.nchwcMacsUnblockedDepthwise = b.macsUnblockedDepthwise;
+  f.nchwcReorderElements = b.reorderElements;
+  f.nchwcReorders = b.reorders;
+  f.nchwcUnblockedPoolElements = b.unblockedPoolElements;
   return { features: FEATURE_NAMES.map((n) => f[n]), layers, inputShape, outputShape: [...shapes.get(graph.output)!] };
 }

@@ -18,14 +18,16 @@ import { defaultProtocol, measureLatency, openRuntime, type LatencyMeasurement, 
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { predictorAccuracy, type PredictorAccuracy } from './accuracyMetrics.js';
-import { describeArchitecture, type ArchitectureDescription } from './architectureFeatures.js';
+import { describeArchitecture, type ArchitectureDescription, type FeatureOptions } from './architectureFeatures.js';
+import { nchwcBlockSize } from './nchwcLayout.js';
 import { DEFAULT_SEARCH_SPACE, sampleArchitecture, type SampledArchitecture, type SearchSpace } from './architectureSampler.js';
 import { PREDICTOR_NAMES, type LatencyObservation, type LatencyPredictor, type LayerTimes, type PredictorName } from './latencyPredictor.js';
 import { measureLayerTimes, type LayerToMeasure } from './layerTimes.js';
 import { createPredictor, loadPredictor } from './predictorRegistry.js';
 
 export const PROFILE_FORMAT = 'netsprout-device-profile';
-export const PROFILE_VERSION = 1;
+/** 2: architectures are described with their runtime's blocked layout (`features`); a version-1 file is refitted on reading. */
+export const PROFILE_VERSION = 2;
 
 export interface ProfileSample {
   id: number;
@@ -61,8 +63,15 @@ export interface DeviceProfileFile {
   seconds: number;
   samples: ProfileSample[];
   layerTimes: LayerTimes;
+  /** How the predictors describe an architecture on this device. */
+  features: FeatureOptions;
   predictors: ProfilePredictor[];
   chosen: PredictorName;
+}
+
+/** The description options of a runtime on a machine: ONNX Runtime's CPU provider blocks channels on x86-64. */
+export function featureOptionsFor(runtime: Pick<RuntimeInfo, 'name' | 'backend'>, machine: { cpu: { simd: string[] }; os: { arch: string } }): FeatureOptions {
+  return { nchwcBlock: runtime.name === 'onnx' && runtime.backend === 'cpu' ? nchwcBlockSize(machine.cpu.simd, machine.os.arch) : 0 };
 }
 
 export type ProfileProgress =
@@ -118,8 +127,8 @@ export function heldOutSplit(n: number, fraction: number, seed: number): Set<num
   return new Set(order.slice(0, k));
 }
 
-function observation(s: { graph: Graph; ms: number }): LatencyObservation {
-  return { description: describeArchitecture(s.graph), ms: s.ms };
+function observation(s: { graph: Graph; ms: number }, features: FeatureOptions): LatencyObservation {
+  return { description: describeArchitecture(s.graph, features), ms: s.ms };
 }
 
 /** Distinct layers of the fitting architectures, the most frequent first. */
@@ -145,9 +154,16 @@ export interface FittedPredictors {
 }
 
 /** Fits every predictor on the fitting split and scores it on the held-out split. */
-export function fitAndEvaluate(samples: Array<{ graph: Graph; ms: number; split: 'fit' | 'heldOut' }>, layerTimes: LayerTimes | undefined, names: readonly PredictorName[], seed: number, onFitted?: (name: PredictorName, a: PredictorAccuracy) => void): FittedPredictors {
-  const fit = samples.filter((s) => s.split === 'fit').map(observation);
-  const held = samples.filter((s) => s.split === 'heldOut').map(observation);
+export function fitAndEvaluate(
+  samples: Array<{ graph: Graph; ms: number; split: 'fit' | 'heldOut' }>,
+  layerTimes: LayerTimes | undefined,
+  names: readonly PredictorName[],
+  seed: number,
+  features: FeatureOptions,
+  onFitted?: (name: PredictorName, a: PredictorAccuracy) => void,
+): FittedPredictors {
+  const fit = samples.filter((s) => s.split === 'fit').map((s) => observation(s, features));
+  const held = samples.filter((s) => s.split === 'heldOut').map((s) => observation(s, features));
   const out: ProfilePredictor[] = [];
   for (const name of names) {
     if (name === 'lookup-table' && !layerTimes) continue;
@@ -222,7 +238,8 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     layerTimes = { layers: measured.layers, passThrough: measured.passThrough };
     opts.onProgress?.({ type: 'layers', measured: Object.keys(layerTimes.layers).length, skipped: measured.skipped, elapsedSeconds: elapsed() });
   }
-  const fitted = fitAndEvaluate(samples, layerTimes, names, seed, (name, heldOut) => opts.onProgress?.({ type: 'fitted', name, heldOut }));
+  const features = featureOptionsFor(runtime.info, machine);
+  const fitted = fitAndEvaluate(samples, layerTimes, names, seed, features, (name, heldOut) => opts.onProgress?.({ type: 'fitted', name, heldOut }));
   return {
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,
@@ -236,6 +253,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     seconds: elapsed(),
     samples,
     layerTimes,
+    features,
     predictors: fitted.predictors,
     chosen: fitted.chosen,
   };
@@ -259,7 +277,7 @@ const protocolSchema = z.object({
 });
 const profileSchema = z.object({
   format: z.literal(PROFILE_FORMAT),
-  version: z.literal(PROFILE_VERSION),
+  version: z.union([z.literal(1), z.literal(PROFILE_VERSION)]),
   createdAt: z.string(),
   machine: z.object({ cpu: z.object({}).passthrough(), os: z.object({}).passthrough() }).passthrough(),
   runtime: z.object({ name: z.enum(['onnx', 'tfjs']), library: z.string(), version: z.string(), backend: z.string(), threads: z.number(), settings: z.record(z.string(), z.unknown()) }),
@@ -270,6 +288,7 @@ const profileSchema = z.object({
   seconds: z.number(),
   samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown() })),
   layerTimes: z.object({ layers: z.record(z.string(), z.number()), passThrough: z.record(z.string(), z.number()) }),
+  features: z.object({ nchwcBlock: z.number().int().nonnegative() }).optional(),
   predictors: z.array(z.object({ name: z.enum(PREDICTOR_NAMES), heldOut: accuracySchema, fitSeconds: z.number(), params: z.unknown() })).min(1),
   chosen: z.enum(PREDICTOR_NAMES),
 });
@@ -295,7 +314,8 @@ export function profileFromJSON(value: unknown, file = 'the profile'): LoadedPro
     );
   }
   // JSON has no NaN: an undefined figure (τ of constant predictions) is written as null.
-  const profile = value as DeviceProfileFile;
+  let profile = value as DeviceProfileFile;
+  if ((profile.version as number) === 1 || !profile.features) profile = upgradeProfile(profile);
   if (!profile.predictors.some((p) => p.name === profile.chosen)) {
     throw new NetSproutError('PROFILE_SCHEMA', `${file} chooses the ${profile.chosen} predictor but does not contain it.`, 'Make the profile again with `netsprout profile`.', [file]);
   }
@@ -314,7 +334,7 @@ export function profileFromJSON(value: unknown, file = 'the profile'): LoadedPro
     file,
     profile,
     predictor,
-    predictMs: (graph, name) => predictor(name).predict(describeArchitecture(graph)),
+    predictMs: (graph, name) => predictor(name).predict(describeArchitecture(graph, profile.features)),
   };
 }
 
@@ -342,5 +362,18 @@ export async function readProfile(file: string): Promise<LoadedProfile> {
 
 /** The held-out samples of a profile, with their descriptions (for re-checking its figures). */
 export function heldOutObservations(profile: DeviceProfileFile): Array<{ description: ArchitectureDescription; ms: number }> {
-  return profile.samples.filter((s) => s.split === 'heldOut').map((s) => ({ description: describeArchitecture(graphFromJSON(s.graph, 'a profile sample')), ms: s.ms }));
+  return profile.samples.filter((s) => s.split === 'heldOut').map((s) => ({ description: describeArchitecture(graphFromJSON(s.graph, 'a profile sample'), profile.features), ms: s.ms }));
+}
+
+/**
+ * A version-1 profile (made before architectures were described with their runtime's blocked layout): its measured
+ * samples are all it takes, so its predictors are fitted again, as `netsprout profile` would fit them now, and
+ * checked on the same held-out architectures. A second or so (the MLP takes longest); the file is not rewritten.
+ */
+function upgradeProfile(old: DeviceProfileFile): DeviceProfileFile {
+  const features = featureOptionsFor(old.runtime, old.machine);
+  const samples = old.samples.map((s) => ({ ...s, graph: graphFromJSON(s.graph, 'a profile sample') }));
+  const names = old.predictors.map((p) => p.name);
+  const fitted = fitAndEvaluate(samples, old.layerTimes, names, old.seed, features);
+  return { ...old, version: PROFILE_VERSION, features, predictors: fitted.predictors, chosen: fitted.chosen };
 }

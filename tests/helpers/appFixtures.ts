@@ -112,7 +112,7 @@ export async function otherDeviceProfile(file: string): Promise<string> {
   const { machineProfile } = await import('../../engine/hardware/machineProfile.js');
   const { FEATURE_NAMES, describeArchitecture } = await import('../../engine/latency/architectureFeatures.js');
   const { DEFAULT_SEARCH_SPACE, sampleArchitecture } = await import('../../engine/latency/architectureSampler.js');
-  const { PROFILE_FORMAT, fitAndEvaluate, heldOutSplit, writeProfile } = await import('../../engine/latency/deviceProfile.js');
+  const { PROFILE_FORMAT, PROFILE_VERSION, fitAndEvaluate, heldOutSplit, writeProfile } = await import('../../engine/latency/deviceProfile.js');
   const rng = makeRandom(4);
   const held = heldOutSplit(24, 0.25, 0);
   const samples = Array.from({ length: 24 }, (_, id) => {
@@ -121,12 +121,12 @@ export async function otherDeviceProfile(file: string): Promise<string> {
     const ms = 0.2 + f[FEATURE_NAMES.indexOf('macsConvKxK')] * 5e-8 + f[FEATURE_NAMES.indexOf('layers')] * 0.01;
     return { id, hash: arch.hash, split: held.has(id) ? ('heldOut' as const) : ('fit' as const), origin: arch.origin, graph: arch.graph, ms, measurement: { batches: [], batch1Ms: ms, gcBetween: true } };
   });
-  const fitted = fitAndEvaluate(samples, undefined, ['ridge'], 0);
+  const fitted = fitAndEvaluate(samples, undefined, ['ridge'], 0, { nchwcBlock: 0 });
   const here = await machineProfile({ backends: false, onnx: false });
   const protocol = defaultProtocol();
   await writeProfile(file, {
     format: PROFILE_FORMAT,
-    version: 1,
+    version: PROFILE_VERSION,
     createdAt: '2026-01-01T00:00:00.000Z',
     machine: { ...here, cpu: { ...here.cpu, manufacturer: 'ARM', brand: 'Cortex-A72 (test board)', model: 'Cortex-A72', cores: 4, physicalCores: 4 }, os: { ...here.os, arch: 'arm64' }, gpus: [] },
     runtime: { name: 'onnx', library: 'onnxruntime-node', version: 'test', backend: 'cpu', threads: 1, settings: {} },
@@ -137,6 +137,7 @@ export async function otherDeviceProfile(file: string): Promise<string> {
     seconds: 1,
     samples: samples as never,
     layerTimes: { layers: {}, passThrough: {} },
+    features: { nchwcBlock: 0 },
     predictors: fitted.predictors,
     chosen: fitted.chosen,
   });

@@ -7,9 +7,12 @@ import { machineProfile } from '../../engine/hardware/machineProfile.js';
 import { predictorAccuracy } from '../../engine/latency/accuracyMetrics.js';
 import { FEATURE_NAMES, describeArchitecture } from '../../engine/latency/architectureFeatures.js';
 import { DEFAULT_SEARCH_SPACE, sampleArchitecture } from '../../engine/latency/architectureSampler.js';
+import { nchwcFigures } from '../../engine/latency/nchwcLayout.js';
+import type { Graph } from '../../engine/graph/types.js';
 import {
   MIN_PROFILE_SAMPLES,
   PROFILE_FORMAT,
+  PROFILE_VERSION,
   buildProfile,
   choosePredictor,
   fitAndEvaluate,
@@ -22,24 +25,31 @@ import {
 } from '../../engine/latency/deviceProfile.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 
+/** Latency made up from multiply-accumulates, layers and (on an AVX-512 CPU) the blocked layout's reorders. */
+function syntheticMs(graph: Graph): number {
+  const f = describeArchitecture(graph).features;
+  return 0.03 + f[FEATURE_NAMES.indexOf('macsConvKxK')] * 1e-8 + f[FEATURE_NAMES.indexOf('layers')] * 0.002 + nchwcFigures(graph, 16).reorderElements * 4e-6;
+}
+
 async function syntheticProfile(): Promise<DeviceProfileFile> {
   const rng = makeRandom(3);
   const held = heldOutSplit(60, 0.25, 0);
   const samples: ProfileSample[] = Array.from({ length: 60 }, (_, id) => {
     const arch = sampleArchitecture(rng);
-    const f = describeArchitecture(arch.graph).features;
-    const ms = 0.03 + f[FEATURE_NAMES.indexOf('macsConvKxK')] * 1e-8 + f[FEATURE_NAMES.indexOf('layers')] * 0.002;
+    const ms = syntheticMs(arch.graph);
     return { id, hash: arch.hash, split: held.has(id) ? 'heldOut' : 'fit', origin: arch.origin, graph: arch.graph, ms, measurement: { batches: [], batch1Ms: ms, gcBetween: true } };
   });
   const layerTimes = { layers: {} as Record<string, number>, passThrough: { '28x28x1': 0.01, '32x32x3': 0.012 } };
   for (const s of samples) for (const l of describeArchitecture(s.graph).layers) layerTimes.layers[l.key] = 1e-8 * l.work;
-  const fitted = fitAndEvaluate(samples, layerTimes, ['lookup-table', 'ridge', 'random-forest', 'mlp'], 0);
+  const features = { nchwcBlock: 16 };
+  const fitted = fitAndEvaluate(samples, layerTimes, ['lookup-table', 'ridge', 'random-forest', 'mlp'], 0, features);
   const protocol = defaultProtocol();
+  const here = await machineProfile({ backends: false, onnx: false });
   return {
     format: PROFILE_FORMAT,
-    version: 1,
+    version: PROFILE_VERSION,
     createdAt: new Date(0).toISOString(),
-    machine: await machineProfile({ backends: false, onnx: false }),
+    machine: { ...here, cpu: { ...here.cpu, simd: ['avx', 'avx2', 'avx512f', 'fma'] }, os: { ...here.os, arch: 'x64' } },
     runtime: { name: 'onnx', library: 'onnxruntime-node', version: 'test', backend: 'cpu', threads: 1, settings: {} },
     protocol,
     layerProtocol: protocol,
@@ -48,6 +58,7 @@ async function syntheticProfile(): Promise<DeviceProfileFile> {
     seconds: 1,
     samples,
     layerTimes,
+    features,
     predictors: fitted.predictors,
     chosen: fitted.chosen,
   };
@@ -73,7 +84,27 @@ describe('device profile file', () => {
     }
     const g = profile.samples[0].graph;
     expect(loaded.predictMs(g)).toBeGreaterThan(0);
-    expect(loaded.predictMs(g)).toBe(loaded.predictor('ridge').predict(describeArchitecture(g)));
+    expect(loaded.predictMs(g)).toBe(loaded.predictor('ridge').predict(describeArchitecture(g, { nchwcBlock: 16 })));
+  });
+
+  it('fits a version-1 file again on reading, with the blocked layout of its runtime on its CPU', async () => {
+    const profile = await syntheticProfile();
+    // As version 1 wrote it: no feature options, predictors fitted without the blocked layout.
+    const v1 = { ...profile, version: 1, features: undefined, ...fitAndEvaluate(profile.samples, profile.layerTimes, ['ridge'], 0, { nchwcBlock: 0 }) };
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-profile-'));
+    const file = path.join(dir, 'old.json');
+    await writeFile(file, JSON.stringify(v1));
+    const loaded = await readProfile(file);
+    expect(loaded.profile).toMatchObject({ version: PROFILE_VERSION, features: { nchwcBlock: 16 }, chosen: 'ridge' });
+    const before = v1.predictors[0].heldOut;
+    const after = loaded.profile.predictors[0].heldOut;
+    // The made-up latency has a reorder term that only the blocked layout explains.
+    expect(after.mape).toBeLessThan(before.mape / 2);
+    expect(after.within10).toBeGreaterThan(before.within10);
+    const held = profile.samples.find((s) => s.split === 'heldOut')!;
+    expect(loaded.predictMs(held.graph) / held.ms).toBeCloseTo(1, 1);
+    // The file itself is left as it was.
+    expect(JSON.parse(await readFile(file, 'utf8')).version).toBe(1);
   });
 
   it('chooses by share within ±10%, then τ, then MAPE', () => {
