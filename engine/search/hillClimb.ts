@@ -3,7 +3,7 @@
  * n_neigh − 1 children each get n_NM random morphisms, and the best itself is trained on as the last neighbour; all
  * are trained epoch_neigh epochs with SGDR, and the best on validation becomes the parent of the next step.
  * Steps go on while the search part of the budget allows another one; the last step may have fewer neighbours (at
- * least one child and the best itself) so that the search time is used to its end. A step's neighbour count is
+ * least one child and the best itself) so that the search time is used to its end. A step's count of children is
  * written to the strategy's folder before it is proposed, so that a resumed job replays the step as it ran.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -35,34 +35,41 @@ export class HillClimb implements SearchStrategy {
     }
     const parent = await ctx.loadState(this.bestId);
     const s = this.step;
-    const neighbours = this.neighboursOfStep(s, ctx, ctx.epochSeconds(parent.graph));
-    if (neighbours < 2) return null;
-    this.step++;
-    const proposals: Proposal[] = [];
-    for (let j = 1; j < neighbours; j++) {
+    const children: Proposal[] = [];
+    for (let j = 1; j < this.params.nNeigh; j++) {
       const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx);
-      proposals.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });
+      children.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });
     }
-    proposals.push({ id: `c${s}-0`, parentId: this.bestId, morphs: [], state: parent, inherit: true, epochs: this.params.epochNeigh });
-    return proposals;
+    const best: Proposal = { id: `c${s}-0`, parentId: this.bestId, morphs: [], state: parent, inherit: true, epochs: this.params.epochNeigh };
+    const kept = this.childrenOfStep(s, ctx, children, best);
+    if (kept === 0) return null;
+    this.step++;
+    return [...children.slice(0, kept), best];
   }
 
   /**
-   * The neighbours of step `s`: n_neigh, or as many as the search time left allows (each a training of about the
-   * parent's size; children are somewhat larger). A step proposed before (a resumed job) keeps its count.
+   * How many of the step's children are trained: all of them, or as many as the search time left allows beside the
+   * best itself, each costed by its own size (a child can have several times its parent's multiply-adds). A step
+   * proposed before (a resumed job) keeps its count; the children are drawn either way, so the draws replay alike.
    */
-  private neighboursOfStep(s: number, ctx: StrategyContext, parentEpochSeconds: number): number {
+  private childrenOfStep(s: number, ctx: StrategyContext, children: Proposal[], best: Proposal): number {
     const dir = ctx.services?.stateDir;
     const file = dir ? path.join(dir, `hill-step-${s}.json`) : null;
-    if (file && existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { neighbours: number }).neighbours;
-    const affordable = Math.floor(ctx.searchSecondsLeft() / (this.params.epochNeigh * parentEpochSeconds * 1.3));
-    const neighbours = Math.min(this.params.nNeigh, affordable);
-    if (file && neighbours >= 2) {
+    if (file && existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { children: number }).children;
+    const cost = (p: Proposal) => p.epochs * ctx.epochSeconds(p.state.graph);
+    let left = ctx.searchSecondsLeft() - cost(best);
+    let kept = 0;
+    for (const c of children) {
+      if (cost(c) > left) break;
+      left -= cost(c);
+      kept++;
+    }
+    if (file && kept > 0) {
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(`${file}.tmp`, JSON.stringify({ step: s, neighbours }));
+      writeFileSync(`${file}.tmp`, JSON.stringify({ step: s, children: kept }));
       renameSync(`${file}.tmp`, file);
     }
-    return neighbours;
+    return kept;
   }
 
   observe(results: CandidateResult[]): void {

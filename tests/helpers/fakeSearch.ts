@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Graph } from '../../engine/graph/types.js';
 import { graphHash } from '../../engine/graph/serialize.js';
 import type { ModelState } from '../../engine/morph/modelState.js';
@@ -21,7 +24,7 @@ export function freshState(graph: Graph, seed = 0): ModelState {
 export async function driveStrategy(
   strategy: SearchStrategy,
   seed: Graph,
-  opts: { generations: number; accuracy?: (g: Graph, p: Proposal) => number; services?: Partial<StrategyServices>; fits?: (g: Graph) => boolean; searchSecondsLeft?: () => number },
+  opts: { generations: number; accuracy?: (g: Graph, p: Proposal) => number; services?: Partial<StrategyServices>; fits?: (g: Graph) => boolean; searchSecondsLeft?: () => number; epochSeconds?: (g: Graph) => number },
 ): Promise<{ generations: Proposal[][]; results: CandidateResult[] }> {
   const store = new Map<string, ModelState>();
   const accuracy = opts.accuracy ?? ((g) => (parseInt(graphHash(g).slice(0, 6), 16) % 1000) / 1000);
@@ -29,7 +32,8 @@ export async function driveStrategy(
   const results: CandidateResult[] = [];
   const services: StrategyServices = {
     jobSeed: 5,
-    stateDir: '/nonexistent',
+    // A folder of its own per drive: a strategy that keeps state there must not find another drive's.
+    stateDir: mkdtempSync(path.join(os.tmpdir(), 'netsprout-strategy-')),
     dataKind: 'images',
     completed: () => undefined,
     predictAccuracy: null,
@@ -45,7 +49,7 @@ export async function driveStrategy(
       if (!s) throw new Error(`no checkpoint ${id}`);
       return s;
     },
-    epochSeconds: () => 0.01,
+    epochSeconds: opts.epochSeconds ?? (() => 0.01),
     searchSecondsLeft: opts.searchSecondsLeft ?? (() => 1e6),
     fits: opts.fits ?? (() => true),
     services,
