@@ -13,13 +13,13 @@
  * table printed at the end is that of every recorded run at this budget, the newest of each dataset and strategy.
  * With --resume, runs already recorded at this budget are skipped, so the table can be built over several sittings.
  */
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
 import { readJournal } from '../engine/search/journal.js';
 import { createJob, runJob, STRATEGIES, type StrategyName } from '../engine/search/searchJob.js';
+import { recordedRuns, recordRun, runStamp, type RunStamp } from './benchRecords.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -71,29 +71,15 @@ interface Row {
   params: number;
   candidates: number;
   elapsedSeconds: number;
-  commit?: string;
-  date?: string;
-  cpu?: string;
 }
+
+type Recorded = Row & Partial<RunStamp>;
 
 /** The recorded runs at this budget, the newest of each dataset and strategy. */
-function recorded(): Row[] {
-  if (!existsSync(RESULTS)) return [];
-  const newest = new Map<string, Row>();
-  for (const line of readFileSync(RESULTS, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as Row;
-    if (r.budgetSeconds === budget) newest.set(`${r.dataset}/${r.strategy}`, r);
-  }
+function recorded(): Recorded[] {
+  const newest = new Map<string, Recorded>();
+  for (const r of recordedRuns<Recorded>(RESULTS)) if (r.budgetSeconds === budget) newest.set(`${r.dataset}/${r.strategy}`, r);
   return [...newest.values()];
-}
-
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 const rows: Row[] = [];
@@ -114,10 +100,9 @@ for (const name of datasets) {
     try {
       const s = await runJob(dir);
       const choice = readJournal(path.join(dir, 'journal.jsonl')).events.find((e) => e.type === 'strategy-choice');
-      const row: Row = { budgetSeconds: budget, dataset: name, strategy, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds, commit: commit(), date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
+      const row: Row = { budgetSeconds: budget, dataset: name, strategy, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds };
       rows.push(row);
-      mkdirSync(path.dirname(RESULTS), { recursive: true });
-      appendFileSync(RESULTS, `${JSON.stringify(row)}\n`);
+      recordRun(RESULTS, { ...row, ...runStamp() });
       if (!json) process.stdout.write(`  ${name} ${strategy}${row.picked ? ` (→ ${row.picked})` : ''}: test ${((s.testAccuracy ?? 0) * 100).toFixed(2)}%, ${s.params} parameters, ${s.candidates} candidates, ${s.elapsedSeconds} s\n`);
     } catch (e) {
       process.stdout.write(`  ${name} ${strategy}: ${(e as Error).message}\n`);
@@ -125,7 +110,7 @@ for (const name of datasets) {
   }
 }
 // The table: every run recorded at this budget (this sitting's and earlier ones'), by dataset, in strategy order.
-const order = (r: Row) => Object.keys(sources).indexOf(r.dataset) * 100 + (STRATEGIES as readonly string[]).indexOf(r.strategy);
+const order = (r: Recorded) => Object.keys(sources).indexOf(r.dataset) * 100 + (STRATEGIES as readonly string[]).indexOf(r.strategy);
 const table = recorded().sort((a, b) => order(a) - order(b));
 if (json) process.stdout.write(`${JSON.stringify({ budgetSeconds: budget, rows, table })}\n`);
 else {
