@@ -14,14 +14,17 @@ export interface RunStamp {
   cpu: string;
 }
 
-export function runStamp(): RunStamp {
-  let commit = 'unknown';
+/** The commit is read once, when the benchmark starts: the code that ran, even if the checkout moves on meanwhile. */
+const startCommit = (() => {
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    /* not a git checkout */
+    return 'unknown';
   }
-  return { commit, date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
+})();
+
+export function runStamp(): RunStamp {
+  return { commit: startCommit, date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
 }
 
 export function recordRun(file: string, row: object): void {
