@@ -297,6 +297,8 @@ const profileSchema = z.object({
 export interface LoadedProfile {
   file: string;
   profile: DeviceProfileFile;
+  /** The file's version when it was older than PROFILE_VERSION (its predictors were fitted again on reading). */
+  upgradedFrom?: number;
   predictor(name?: PredictorName): LatencyPredictor;
   /** Predicted latency at batch 1 in ms, by the chosen predictor unless another is named. */
   predictMs(graph: Graph, name?: PredictorName): number;
@@ -315,7 +317,8 @@ export function profileFromJSON(value: unknown, file = 'the profile'): LoadedPro
   }
   // JSON has no NaN: an undefined figure (τ of constant predictions) is written as null.
   let profile = value as DeviceProfileFile;
-  if ((profile.version as number) === 1 || !profile.features) profile = upgradeProfile(profile);
+  const version = profile.version as number;
+  if (version === 1 || !profile.features) profile = upgradeProfile(profile);
   if (!profile.predictors.some((p) => p.name === profile.chosen)) {
     throw new NetSproutError('PROFILE_SCHEMA', `${file} chooses the ${profile.chosen} predictor but does not contain it.`, 'Make the profile again with `netsprout profile`.', [file]);
   }
@@ -333,6 +336,7 @@ export function profileFromJSON(value: unknown, file = 'the profile'): LoadedPro
   return {
     file,
     profile,
+    ...(version !== PROFILE_VERSION && { upgradedFrom: version }),
     predictor,
     predictMs: (graph, name) => predictor(name).predict(describeArchitecture(graph, profile.features)),
   };

@@ -128,7 +128,15 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
   if (existsSync(file)) {
     try {
       const loaded = await readProfile(file);
-      if (loaded.profile.seconds >= 0.5 * opts.profileSeconds) return { target, builtIn: true, description: info.description, loaded, source: 'cache', file, cacheKey: key };
+      if (loaded.profile.seconds >= 0.5 * opts.profileSeconds) {
+        // A cached profile of an older version is refitted once and kept as refitted (the cache is NetSprout's own).
+        if (loaded.upgradedFrom !== undefined) {
+          const tmp = `${file}.${process.pid}.tmp`;
+          await writeProfile(tmp, loaded.profile);
+          await rename(tmp, file);
+        }
+        return { target, builtIn: true, description: info.description, loaded, source: 'cache', file, cacheKey: key };
+      }
     } catch {
       // A damaged cache file is made again.
     }

@@ -73,6 +73,7 @@ describe('device profile file', () => {
     const file = path.join(dir, 'device.json');
     await writeProfile(file, profile);
     const loaded = await readProfile(file);
+    expect(loaded.upgradedFrom).toBeUndefined();
     expect(loaded.profile.chosen).toBe(profile.chosen);
     const held = heldOutObservations(loaded.profile);
     for (const p of loaded.profile.predictors) {
@@ -96,6 +97,7 @@ describe('device profile file', () => {
     await writeFile(file, JSON.stringify(v1));
     const loaded = await readProfile(file);
     expect(loaded.profile).toMatchObject({ version: PROFILE_VERSION, features: { nchwcBlock: 16 }, chosen: 'ridge' });
+    expect(loaded.upgradedFrom).toBe(1);
     const before = v1.predictors[0].heldOut;
     const after = loaded.profile.predictors[0].heldOut;
     // The made-up latency has a reorder term that only the blocked layout explains.
