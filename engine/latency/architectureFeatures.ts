@@ -222,7 +222,7 @@ export function describeArchitecture(graph: Graph, options: FeatureOptions = NO_
       f.poolLayers++;
     }
   }
-  const b = nchwcFigures(graph, options.nchwcBlock);
+  const b = nchwcFigures(graph, options.nchwcBlock, shapes);
   f.nchwcMacsKxK = b.macsBlocked;
   f.nchwcMacsNchwInput = b.macsBlockedNchwInput;
   f.nchwcMacsPointwise = b.macsBlockedPointwise;

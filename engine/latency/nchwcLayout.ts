@@ -17,7 +17,7 @@
  */
 import { inferShapes } from '../graph/shapes.js';
 import { topologicalOrder } from '../graph/topology.js';
-import type { Graph } from '../graph/types.js';
+import type { Graph, Shape } from '../graph/types.js';
 import { sizeOf } from '../graph/weightSpecs.js';
 
 export interface NchwcFigures {
@@ -48,10 +48,10 @@ export function nchwcBlockSize(simd: readonly string[], arch: string = process.a
   return 8;
 }
 
-export function nchwcFigures(graph: Graph, block: number): NchwcFigures {
+/** `shapes`: the graph's inferred shapes, when the caller has them already. */
+export function nchwcFigures(graph: Graph, block: number, shapes: Map<string, Shape> = inferShapes(graph)): NchwcFigures {
   const figures: NchwcFigures = { macsBlocked: 0, macsBlockedNchwInput: 0, macsBlockedPointwise: 0, macsBlockedDepthwise: 0, macsUnblocked: 0, macsUnblockedDepthwise: 0, reorderElements: 0, reorders: 0, unblockedPoolElements: 0 };
   if (block <= 1) return figures;
-  const shapes = inferShapes(graph);
   const layout = new Map<string, Layout>();
   const reordered = new Set<string>();
   const padded = (c: number) => Math.ceil(c / block) * block;
