@@ -4,7 +4,7 @@
  */
 import type { ArchitectureDescription } from './architectureFeatures.js';
 
-export const PREDICTOR_NAMES = ['lookup-table', 'ridge', 'random-forest', 'mlp'] as const;
+export const PREDICTOR_NAMES = ['lookup-table', 'ridge', 'random-forest', 'mlp', 'ridge-forest'] as const;
 export type PredictorName = (typeof PREDICTOR_NAMES)[number];
 
 /** One measured architecture. */

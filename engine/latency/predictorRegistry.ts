@@ -4,6 +4,7 @@ import { PREDICTOR_NAMES, type LatencyPredictor, type PredictorName } from './la
 import { LookupTablePredictor, type LookupTableParams } from './lookupTablePredictor.js';
 import { MlpPredictor, type MlpParams } from './mlpPredictor.js';
 import { RandomForestPredictor, type RandomForestParams } from './randomForestPredictor.js';
+import { RidgeForestPredictor, type RidgeForestParams } from './ridgeForestPredictor.js';
 import { RidgePredictor, type RidgeParams } from './ridgePredictor.js';
 
 export function createPredictor(name: PredictorName): LatencyPredictor {
@@ -16,6 +17,8 @@ export function createPredictor(name: PredictorName): LatencyPredictor {
       return new RandomForestPredictor();
     case 'mlp':
       return new MlpPredictor();
+    case 'ridge-forest':
+      return new RidgeForestPredictor();
   }
 }
 
@@ -30,6 +33,8 @@ export function loadPredictor(name: string, params: unknown, source = 'the profi
         return RandomForestPredictor.fromParams(params as RandomForestParams);
       case 'mlp':
         return MlpPredictor.fromParams(params as MlpParams);
+      case 'ridge-forest':
+        return RidgeForestPredictor.fromParams(params as RidgeForestParams);
     }
   } catch (e) {
     throw new NetSproutError('PROFILE_PREDICTOR', `The ${name} predictor in ${source} cannot be read: ${(e as Error).message}.`, 'Make the profile again with `netsprout profile`.', [source]);

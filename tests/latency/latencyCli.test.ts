@@ -31,7 +31,7 @@ describe('netsprout profile and netsprout latency', () => {
     expect(summary.samples).toBe(10);
     expect(summary.seconds).toBeGreaterThan(0);
     const predictors = summary.predictors as Array<Record<string, unknown>>;
-    expect(predictors.map((p) => p.name)).toEqual(['lookup-table', 'ridge', 'random-forest', 'mlp']);
+    expect(predictors.map((p) => p.name)).toEqual(['lookup-table', 'ridge', 'random-forest', 'mlp', 'ridge-forest']);
     for (const p of predictors) {
       expect(Object.keys(p)).toEqual(['name', 'kendallTau', 'mape', 'within10']);
       expect(p.mape).toBeGreaterThanOrEqual(0);

@@ -7,6 +7,7 @@ import { LookupTablePredictor } from '../../engine/latency/lookupTablePredictor.
 import { MlpPredictor } from '../../engine/latency/mlpPredictor.js';
 import { loadPredictor } from '../../engine/latency/predictorRegistry.js';
 import { RandomForestPredictor } from '../../engine/latency/randomForestPredictor.js';
+import { RidgeForestPredictor } from '../../engine/latency/ridgeForestPredictor.js';
 import { RidgePredictor } from '../../engine/latency/ridgePredictor.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 
@@ -71,6 +72,28 @@ describe('latency predictors recover a known latency function', () => {
     expect(a.mape).toBeLessThan(0.25);
     const again = loadPredictor('random-forest', JSON.parse(JSON.stringify(p.toJSON())));
     for (const o of held) expect(again.predict(o.description)).toBeCloseTo(p.predict(o.description), 10);
+  });
+
+  it('ridge corrected by a forest learns a multiplicative effect that ridge alone misses, and keeps a linear function', () => {
+    // Networks whose largest activation outgrows a cache run 40% slower per unit of work: not linear in the features.
+    const big = [...all.map((o) => feature(o.description, 'maxActivationElements'))].sort((a, b) => a - b)[Math.floor(all.length / 2)];
+    const slowed = (d: ArchitectureDescription) => syntheticMs(d) * (feature(d, 'maxActivationElements') > big ? 1.4 : 1);
+    const fitSlowed = fit.map((o) => ({ description: o.description, ms: slowed(o.description) }));
+    const accuracyOn = (predict: (d: ArchitectureDescription) => number) => predictorAccuracy(held.map((o) => slowed(o.description)), held.map((o) => predict(o.description)));
+    const ridge = new RidgePredictor();
+    ridge.fit({ observations: fitSlowed });
+    const corrected = new RidgeForestPredictor();
+    corrected.fit({ observations: fitSlowed, seed: 1 });
+    const r = accuracyOn((d) => ridge.predict(d));
+    const c = accuracyOn((d) => corrected.predict(d));
+    expect(c.within10).toBeGreaterThan(r.within10 + 0.15);
+    expect(c.mape).toBeLessThan(r.mape);
+    const again = loadPredictor('ridge-forest', JSON.parse(JSON.stringify(corrected.toJSON())));
+    for (const o of held) expect(again.predict(o.description)).toBeCloseTo(corrected.predict(o.description), 10);
+    // On the linear function ridge fits exactly, the correction stays near zero.
+    const onLinear = new RidgeForestPredictor();
+    onLinear.fit({ observations: fit, seed: 1 });
+    expect(heldOutAccuracy((d) => onLinear.predict(d)).within10).toBeGreaterThanOrEqual(0.95);
   });
 
   it('the lookup table sums its layer entries and the pass-through cost; unseen layers scale the nearest entry', () => {
