@@ -51,7 +51,7 @@ program
   .option('--arch <graph.json|preset>', 'an architecture file, or a preset: auto (by data kind), reference-cnn, small-cnn, mlp, text-cnn', 'auto')
   .option('--epochs <n>', 'epochs', '1')
   .option('--batch-size <n>', 'batch size', '64')
-  .option('--optimizer <name>', 'sgd (momentum, SGDR) or adam', 'sgd')
+  .option('--optimizer <name>', 'auto (Adam for text, SGD otherwise), sgd (momentum, SGDR) or adam', 'auto')
   .option('--lr <rate>', 'starting learning rate (annealed to 0 by cosine)')
   .option('--limit <n>', 'use at most this many training images')
   .option('--val-fraction <f>', 'share of the training images held out for validation', '0.1')

@@ -11,7 +11,8 @@ import { graphFromJSON } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { saveModelCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
-import { evaluate, train } from '../train/trainer.js';
+import { defaultOptimiser } from '../train/optimizers.js';
+import { evaluate, formatRate, train } from '../train/trainer.js';
 import { formatDuration, printJson } from './output.js';
 
 export interface TrainCommandOptions {
@@ -74,14 +75,15 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   const epochs = positiveInt(opts.epochs, 'epochs', 1);
   const seed = Number(opts.seed ?? 0);
   const batchSize = positiveInt(opts.batchSize, 'batch-size', 64);
-  const optimizer = (opts.optimizer ?? 'sgd') as 'sgd' | 'adam';
-  if (optimizer !== 'sgd' && optimizer !== 'adam') throw new NetSproutError('CLI_BAD_OPTION', `--optimizer must be sgd or adam, got "${opts.optimizer}".`, 'Use --optimizer sgd or --optimizer adam.');
-  const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
+  const optimizerOption = opts.optimizer ?? 'auto';
+  if (optimizerOption !== 'auto' && optimizerOption !== 'sgd' && optimizerOption !== 'adam') throw new NetSproutError('CLI_BAD_OPTION', `--optimizer must be auto, sgd or adam, got "${opts.optimizer}".`, 'Use --optimizer auto (Adam for text, SGD otherwise), sgd or adam.');
   const backend = await initBackend(opts.backend);
   const kind = opts.kind ? parseKind(opts.kind) : undefined;
   const augment = opts.augment === undefined || opts.augment === 'auto' ? 'auto' : opts.augment === 'none' ? 'none' : parseAugment(opts.augment);
   if (opts.fit !== undefined && opts.fit !== 'pad' && opts.fit !== 'crop') throw new NetSproutError('CLI_BAD_OPTION', `--fit must be pad or crop, got "${opts.fit}".`, 'Use --fit pad (keep the whole image) or --fit crop (fill the frame).');
   const data = await prepareData(opts.data, { kind, seed, target: opts.target, augment, fit: opts.fit as 'pad' | 'crop' | undefined, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
+  const optimizer = optimizerOption === 'auto' ? defaultOptimiser(data.kind).optimizer : optimizerOption;
+  const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
   const trainData = data.train;
   const valData = data.validation;
   const graph = await loadArch(opts.arch ?? 'auto', data);
@@ -93,6 +95,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
     kind: data.kind,
     backend: backend.chosen,
     threads: backend.threads,
+    optimizer,
+    lrStart,
     train: trainCount,
     validation: valData.y.length,
     test: data.test?.y.length ?? 0,
@@ -106,7 +110,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   else {
     for (const f of header.warnings) process.stdout.write(`Warning: ${f.message}\n  ${f.hint}\n`);
     if (header.augment) process.stdout.write(`Augmentation: ${header.augment}.\n`);
-    process.stdout.write(`Training on ${trainCount} examples (${valData.y.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}.\n`);
+    process.stdout.write(`Training on ${trainCount} examples (${valData.y.length} for validation), ${metrics.params.toLocaleString('en')} parameters, backend ${backend.chosen}, ${optimizer === 'adam' ? 'Adam' : 'SGD'} from a learning rate of ${lrStart}.\n`);
   }
   const bar = !json && process.stderr.isTTY ? new SingleBar({ format: ' {bar} {percentage}% | epoch {epoch}/{epochs} | loss {loss} | {rate} examples/s | ETA {eta_h}', hideCursor: true }) : null;
   const totalBatches = Math.ceil(trainCount / batchSize) * epochs;
@@ -134,6 +138,14 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
           rate: Math.round(p.samplesPerSec),
           eta_h: formatDuration(p.etaSeconds),
         }),
+      onRestart: (r, next) => {
+        if (json) printJson({ event: 'restart', ...r, nextLrStart: next });
+        else {
+          bar?.stop();
+          process.stdout.write(`The loss became ${r.loss} at epoch ${r.epoch}, batch ${r.batch} (learning rate ${formatRate(r.lrStart)}): training starts again from the first weights at ${formatRate(next)}.\n`);
+          bar?.start(totalBatches, 0, { epoch: 1, epochs, loss: '-', rate: '-', eta_h: '--' });
+        }
+      },
       onEpoch: (e) => {
         if (json) printJson({ event: 'epoch', ...e });
         else {
@@ -165,6 +177,7 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
     seconds: Number(result.seconds.toFixed(2)),
     samplesPerSec: Number(result.samplesPerSec.toFixed(1)),
     params: metrics.params,
+    learningRateScale: result.learningRateScale ?? 1,
     checkpoint: opts.save ?? null,
   };
   if (json) printJson(summary);

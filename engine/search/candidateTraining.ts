@@ -4,13 +4,15 @@
  * candidate that runs out of memory or diverges fails alone; the search goes on.
  */
 import path from 'node:path';
+import type { DataKind } from '../data/detectKind.js';
 import type { PreparedData } from '../data/prepareData.js';
 import { NetSproutError } from '../errors.js';
 import { activationBytes, graphMetrics } from '../graph/metrics.js';
 import type { Graph } from '../graph/types.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
-import { evaluate, train, type TrainProgress } from '../train/trainer.js';
+import { defaultOptimiser } from '../train/optimizers.js';
+import { evaluate, formatRate, train, type DivergenceRestart, type TrainProgress } from '../train/trainer.js';
 import { limitViolation, type CandidateCosts, type Limits } from './objectives.js';
 import type { CandidateResult, Proposal } from './strategy.js';
 import type { TrainingSettings } from './strategyServices.js';
@@ -20,11 +22,12 @@ export function trainingBytes(graph: Graph, batch: number): number {
   return 2 * activationBytes(graph, batch) + 4 * graphMetrics(graph).weightBytes;
 }
 
-/** The optimiser settings of a training: the candidate's own (Hyperband++ searches them), else SGD from 0.05 to 0. */
-export function optimiserSettings(t: TrainingSettings | undefined) {
+/** The optimiser settings of a training: the candidate's own (Hyperband++ searches them), else the data kind's default, annealed to 0. */
+export function optimiserSettings(t: TrainingSettings | undefined, kind?: DataKind) {
+  const d = defaultOptimiser(kind);
   return {
-    optimizer: t?.optimizer ?? ('sgd' as const),
-    lrStart: t?.lrStart ?? 0.05,
+    optimizer: t?.optimizer ?? d.optimizer,
+    lrStart: t?.lrStart ?? (t?.optimizer === undefined || t.optimizer === d.optimizer ? d.lrStart : t.optimizer === 'adam' ? 0.002 : 0.05),
     lrEnd: t?.lrEnd ?? 0,
     ...(t?.momentum !== undefined && { momentum: t.momentum }),
     ...(t?.weightDecay !== undefined && { weightDecay: t.weightDecay }),
@@ -46,6 +49,11 @@ export function jobStopped(jobDir: string, message = 'The search was cancelled.'
   return new NetSproutError('JOB_CANCELLED', message, 'Resume it with `netsprout resume`.', [jobDir]);
 }
 
+/** The job log's line for a training that diverged and starts again from its first weights. */
+export function restartMessage(what: string, r: DivergenceRestart, nextLrStart: number): string {
+  return `${what}: the loss became ${r.loss} at epoch ${r.epoch}, batch ${r.batch} (learning rate ${formatRate(r.lrStart)}); trained again from its first weights at ${formatRate(nextLrStart)}.`;
+}
+
 export interface CandidateTrainingContext {
   jobDir: string;
   seed: number;
@@ -58,6 +66,8 @@ export interface CandidateTrainingContext {
   deadline: number;
   signal?: AbortSignal;
   onProgress(progress: TrainProgress): void;
+  /** The job log (a diverged training that starts again at a lower learning rate is noted there). */
+  log?(message: string): void;
 }
 
 export interface CandidateOutcome {
@@ -95,12 +105,13 @@ export async function trainCandidate(p: Proposal, ctx: CandidateTrainingContext)
     const tr = await train(model, ctx.data.train, {
       epochs: p.epochs,
       batchSize: ctx.batchSize,
-      ...optimiserSettings(p.training),
+      ...optimiserSettings(p.training, ctx.data.kind),
       ...(p.inherit && { warmupSteps: warmupSteps(ctx.data.train.y.length, ctx.batchSize) }),
       seed: ctx.seed,
       deadline: ctx.deadline,
       signal: ctx.signal,
       onProgress: ctx.onProgress,
+      onRestart: (r, next) => ctx.log?.(restartMessage(p.id, r, next)),
     });
     if (ctx.signal?.aborted) throw jobStopped(ctx.jobDir);
     const accuracy = (await evaluate(model, ctx.data.validation)).accuracy;

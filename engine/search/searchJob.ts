@@ -34,7 +34,7 @@ import { costsOf, frontHypervolume, limitViolation, nonDominated, objectiveSpace
 import { RandomSearch } from './randomSearch.js';
 import { fitSeedToLimits } from './seedFitting.js';
 import type { CandidateResult, SearchStrategy, StrategyContext } from './strategy.js';
-import { jobStopped, optimiserSettings, trainCandidate, trainingBytes, warmupSteps } from './candidateTraining.js';
+import { jobStopped, optimiserSettings, restartMessage, trainCandidate, trainingBytes, warmupSteps } from './candidateTraining.js';
 import { prepareJobTapas } from '../tapas/jobTapas.js';
 import { chooseStrategy, type ConcreteStrategy } from './autoStrategy.js';
 import { Eas } from './eas/eas.js';
@@ -341,10 +341,17 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         // The search phase has a hard end, whatever the estimates said (a loaded machine trains slower than planned):
         // no candidate starts after it, and a candidate still training stops there.
         if (elapsed() >= searchEnd) break;
+        let toTrain = p;
         if (p.inherit && p.parentId && !hasCheckpoint(p.parentId)) {
-          throw new Error(`candidate ${p.id} would inherit the weights of ${p.parentId}, whose checkpoint is gone (the resumed search did not replay as it ran)`);
+          const parent = completed.get(p.parentId);
+          if (!parent || parent.status === 'trained') {
+            throw new Error(`candidate ${p.id} would inherit the weights of ${p.parentId}, whose checkpoint is gone (the resumed search did not replay as it ran)`);
+          }
+          // A parent that could not be trained (it diverged, or did not fit) has no weights to hand down.
+          log(`${p.id} is trained from fresh weights: its parent ${p.parentId} was not trained (${parent.reason ?? parent.status}).`);
+          toTrain = { ...p, inherit: false };
         }
-        const { result, samplesSeen, trainSeconds } = await trainCandidate(p, {
+        const { result, samplesSeen, trainSeconds } = await trainCandidate(toTrain, {
           jobDir,
           seed: spec.seed,
           data,
@@ -355,12 +362,13 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
           deadline: t0 + searchEnd * 1000,
           signal: opts.signal,
           onProgress: (pr) => progress('search', pr, p.id),
+          log,
         });
         if (result.status === 'trained') {
           // Keep the speed estimate current: an average over the trainings so far, weighted to the recent ones.
           if (samplesSeen > 0) secPerSamplePerMac = 0.7 * secPerSamplePerMac + 0.3 * (trainSeconds / samplesSeen / (result.macs + 1e5));
           // Every trained network goes into the experiment database (the architecture, not the weights or the data).
-          tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: p.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
+          tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: toTrain.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
         }
         await writeCandidateGraph(jobDir, p.id, p.state.graph);
         journal.append({ type: 'candidate', ...result, elapsedSeconds: elapsed() });
@@ -455,11 +463,12 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       fitToDeadline: true,
       deadline: performance.now() + finalSeconds * 1000,
       batchSize: plan.batchSize,
-      ...optimiserSettings(finalTraining),
+      ...optimiserSettings(finalTraining, data.kind),
       warmupSteps: warmupSteps(data.train.y.length, plan.batchSize),
       seed: spec.seed,
       signal: opts.signal,
       onProgress: (pr) => progress('final', pr),
+      onRestart: (r, next) => log(restartMessage(`The final training of ${bestId}`, r, next)),
     });
     // A pause or cancel during the final training stops it there, resumable: it must not end the job early.
     if (opts.signal?.aborted) {

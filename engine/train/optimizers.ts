@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD_STEP } from '../backend/wasmKernels/sgdStep.js';
 import { hasFusedTrainingKernels } from './trainingOps.js';
+import type { DataKind } from '../data/detectKind.js';
 
 export interface Optimizer {
   /** Applies one update; `grads` maps variable name to gradient. Disposes nothing it was given. */
@@ -102,4 +103,14 @@ export function adam(opts: AdamOptions): Optimizer {
       s.clear();
     },
   };
+}
+
+/**
+ * The optimiser a data kind trains with unless told otherwise. Text networks learn through an embedding whose rows
+ * see a gradient only when their word occurs: Adam's per-weight steps suit them, while SGD at 0.05 diverged on the
+ * SpamAssassin corpus and at 0.01 stayed near the majority class after two epochs (71% validation, against 90% for
+ * one epoch of Adam at 0.002). Images and tables train with SGD and Nesterov momentum from 0.05.
+ */
+export function defaultOptimiser(kind: DataKind | undefined): { optimizer: 'sgd' | 'adam'; lrStart: number } {
+  return kind === 'text' ? { optimizer: 'adam', lrStart: 0.002 } : { optimizer: 'sgd', lrStart: 0.05 };
 }

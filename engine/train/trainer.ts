@@ -1,9 +1,12 @@
 /**
  * Trains a GraphModel on data held in tensors: mini-batch SGD with momentum (or Adam) under an SGDR schedule,
- * weight decay, optional early stopping, progress events, and cancellation between batches.
+ * weight decay, optional early stopping, progress events, and cancellation between batches. A training whose loss
+ * becomes NaN or infinite starts again from the weights it began with, at a fifth of the learning rate (twice at
+ * most), and says so in its result; only then is the divergence an error.
  * The same seed on the same backend gives the same weights; no tensor outlives its batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { NetSproutError } from '../errors.js';
 import type { GraphModel } from './graphModel.js';
 import { adam, sgd, type Optimizer } from './optimizers.js';
 import { makeRandom, type SeededRandom } from './seededRandom.js';
@@ -71,6 +74,13 @@ export interface TrainConfig {
    * schedule) is set to end at the deadline, re-estimated as training goes.
    */
   fitToDeadline?: boolean;
+  /**
+   * How many times a training whose loss becomes NaN or infinite starts again from its first weights at a fifth of
+   * the learning rate (default 2; 0 makes the first divergence an error).
+   */
+  divergenceRestarts?: number;
+  /** Called when a diverged training starts again, with where it diverged and the new starting learning rate. */
+  onRestart?: (restart: DivergenceRestart, nextLrStart: number) => void;
   /** A batch transform applied in training only (augmentation); must not keep its input. */
   augment?: (batch: tf.Tensor, rng: SeededRandom) => tf.Tensor;
   onProgress?: (p: TrainProgress) => void;
@@ -108,6 +118,32 @@ export interface TrainResult {
   samplesPerSec: number;
   /** Epoch whose weights the model holds at the end (differs from the last with restoreBest). */
   bestEpoch: number;
+  /** Where the loss diverged and the training started again at a lower learning rate (absent when it never did). */
+  restarts?: DivergenceRestart[];
+  /** The learning rates used at the end, as a share of the ones asked for (1 without restarts). */
+  learningRateScale?: number;
+}
+
+export interface DivergenceRestart {
+  epoch: number;
+  batch: number;
+  /** The starting learning rate of the training that diverged. */
+  lrStart: number;
+  loss: number;
+}
+
+/** The factor on the learning rates after each divergence. */
+export const DIVERGENCE_LR_FACTOR = 0.2;
+
+class TrainingDiverged extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+    readonly samplesSeen: number,
+  ) {
+    super(`Training diverged: the loss became ${loss} at epoch ${epoch}, batch ${batch}.`);
+  }
 }
 
 export interface Evaluation {
@@ -151,7 +187,51 @@ export async function evaluate(model: GraphModel, data: TrainData, batchSize = 2
   return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, predictions, count: n };
 }
 
+/**
+ * Trains `model` in place. A divergence (a NaN or infinite loss) restores the weights the training began with and
+ * starts it again with both learning rates times DIVERGENCE_LR_FACTOR, at most `divergenceRestarts` times; the
+ * deadline stays where it was. Past that, a TRAINING_DIVERGED error says where and at which learning rates.
+ */
 export async function train(model: GraphModel, trainData: TrainData, config: TrainConfig, valData?: TrainData): Promise<TrainResult> {
+  const allowed = config.divergenceRestarts ?? 2;
+  const first = allowed > 0 ? new Map([...model.allWeights()].map(([id, ws]) => [id, ws.map((w) => w.data.slice())])) : null;
+  const restarts: DivergenceRestart[] = [];
+  const t0 = performance.now();
+  let samplesBefore = 0;
+  let scale = 1;
+  for (;;) {
+    const lrStart = config.lrStart * scale;
+    try {
+      const result = await trainOnce(model, trainData, scale === 1 ? config : { ...config, lrStart, lrEnd: config.lrEnd * scale }, valData);
+      if (restarts.length === 0) return result;
+      result.samplesSeen += samplesBefore;
+      result.seconds = (performance.now() - t0) / 1000;
+      result.samplesPerSec = result.samplesSeen / Math.max(result.seconds, 1e-9);
+      return { ...result, restarts, learningRateScale: scale };
+    } catch (e) {
+      if (!(e instanceof TrainingDiverged)) throw e;
+      restarts.push({ epoch: e.epoch, batch: e.batch, lrStart, loss: e.loss });
+      if (!first || restarts.length > allowed) {
+        const tried = restarts.map((r) => `${formatRate(r.lrStart)} (epoch ${r.epoch}, batch ${r.batch})`).join(', ');
+        throw new NetSproutError(
+          'TRAINING_DIVERGED',
+          `${e.message}${restarts.length > 1 ? ` It diverged at every learning rate tried: ${tried}.` : ''}`,
+          'Start at a lower learning rate (--lr), or use --optimizer adam; a network without batch normalisation diverges more easily.',
+        );
+      }
+      samplesBefore += e.samplesSeen;
+      for (const [id, arrays] of first) model.setLayerWeights(id, arrays.map((a) => a.slice()));
+      scale *= DIVERGENCE_LR_FACTOR;
+      config.onRestart?.(restarts[restarts.length - 1], config.lrStart * scale);
+    }
+  }
+}
+
+export function formatRate(lr: number): string {
+  return Number(lr.toPrecision(3)).toString();
+}
+
+async function trainOnce(model: GraphModel, trainData: TrainData, config: TrainConfig, valData?: TrainData): Promise<TrainResult> {
   const rng = makeRandom(config.seed ?? 0);
   const n = trainData.y.length;
   const batchSize = Math.min(config.batchSize, n);
@@ -214,7 +294,7 @@ export async function train(model: GraphModel, trainData: TrainData, config: Tra
         seen += idx.length;
         step++;
         result.samplesSeen += idx.length;
-        if (!Number.isFinite(lossValue)) throw new Error(`Training diverged: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}.`);
+        if (!Number.isFinite(lossValue)) throw new TrainingDiverged(epoch, b + 1, lossValue, result.samplesSeen);
         const elapsed = (performance.now() - t0) / 1000;
         const rate = result.samplesSeen / Math.max(elapsed, 1e-9);
         config.onProgress?.({

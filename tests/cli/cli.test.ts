@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { quadrantImages } from '../helpers/syntheticData.js';
-import { runCli as run } from '../helpers/jobData.js';
+import { reviewsCsv, runCli as run } from '../helpers/jobData.js';
 
 
 function idx(shape: number[], data: Uint8Array): Buffer {
@@ -103,7 +103,7 @@ describe('netsprout CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ event: 'start', backend: 'wasm', train: 360, validation: 40 });
+    expect(lines[0]).toMatchObject({ event: 'start', backend: 'wasm', train: 360, validation: 40, optimizer: 'sgd', lrStart: 0.05 });
     expect(lines.filter((l) => l.event === 'epoch')).toHaveLength(3);
     const summary = lines.pop();
     expect(summary).toMatchObject({ backend: 'wasm', epochs: 3, cancelled: false, checkpoint: save });
@@ -122,6 +122,20 @@ describe('netsprout CLI', () => {
     expect(r.code).toBe(0);
     // conv 3·3·1·16 + BN 4·16 + conv 3·3·16·32 + BN 4·32 + dense 32·4 + 4
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!).params).toBe(144 + 64 + 4608 + 128 + 132);
+  });
+
+  it('train picks Adam for text by default (SGD for images), and keeps an optimizer that is asked for', async () => {
+    const csv = await reviewsCsv(200);
+    const auto = await run(['train', '--data', csv, '--epochs', '5', '--json']);
+    expect(auto.code).toBe(0);
+    const lines = auto.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: 'start', kind: 'text', optimizer: 'adam', lrStart: 0.002 });
+    expect(lines.pop().valAccuracy).toBeGreaterThan(0.8);
+    const sgd = await run(['train', '--data', csv, '--epochs', '1', '--optimizer', 'sgd', '--lr', '0.01', '--json']);
+    expect(JSON.parse(sgd.stdout.trim().split('\n')[0])).toMatchObject({ optimizer: 'sgd', lrStart: 0.01 });
+    const bad = await run(['train', '--data', csv, '--optimizer', 'rmsprop']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--optimizer must be auto, sgd or adam, got "rmsprop"');
   });
 
   it('says what is wrong, where, and how to fix it, without a stack trace', async () => {

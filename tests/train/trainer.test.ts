@@ -124,6 +124,59 @@ describe('training', () => {
     model.dispose();
     tf.dispose([data.x, val.x]);
   });
+
+  describe('a diverging training', () => {
+    // Two hidden ReLU layers without batch normalisation: SGD at 20 or more makes the loss NaN within a few batches.
+    const mlpNoBatchNorm = () => {
+      const b = new GraphBuilder();
+      let x = b.flatten(b.input([12, 12, 1]));
+      x = b.activation(b.dense(x, 32), 'relu');
+      x = b.activation(b.dense(x, 32), 'relu');
+      return b.build(b.dense(x, 4, 'softmax'));
+    };
+
+    it('starts again from its first weights at a fifth of the learning rate until it trains, ending as a training at that rate would', async () => {
+      const data = quadrantData(256, 12, 1);
+      const restarted = GraphModel.create(mlpNoBatchNorm(), 0);
+      const seen: number[] = [];
+      const result = await train(restarted, data, { ...base, lrStart: 1e5, divergenceRestarts: 12, onRestart: (_r, next) => seen.push(next) });
+      const n = result.restarts?.length ?? 0;
+      // SGD at 1e5 makes the loss NaN within a few batches; somewhere down the rates it no longer does.
+      expect(n).toBeGreaterThanOrEqual(1);
+      result.restarts!.forEach((r, k) => {
+        expect(r.lrStart).toBeCloseTo(1e5 * 0.2 ** k, 6);
+        expect(r.epoch).toBe(1);
+        expect(Number.isFinite(r.loss)).toBe(false);
+      });
+      expect(seen).toHaveLength(n);
+      seen.forEach((next, k) => expect(next).toBeCloseTo(1e5 * 0.2 ** (k + 1), 6));
+      expect(result.learningRateScale).toBeCloseTo(0.2 ** n, 12);
+      expect(result.epochs).toHaveLength(2);
+      expect(weightsOf(restarted).every((w) => w.every(Number.isFinite))).toBe(true);
+      const direct = GraphModel.create(mlpNoBatchNorm(), 0);
+      const plain = await train(direct, data, { ...base, lrStart: 1e5 * result.learningRateScale!, divergenceRestarts: 0 });
+      expect(plain.restarts).toBeUndefined();
+      expect(weightsOf(restarted)).toEqual(weightsOf(direct));
+      restarted.dispose();
+      direct.dispose();
+      tf.dispose(data.x);
+    });
+
+    it('is a TRAINING_DIVERGED error naming every learning rate tried once the restarts are spent', async () => {
+      const data = quadrantData(128, 12, 2);
+      const model = GraphModel.create(mlpNoBatchNorm(), 0);
+      const err = await train(model, data, { ...base, lrStart: 1e5, divergenceRestarts: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetSproutError);
+      expect((err as NetSproutError).code).toBe('TRAINING_DIVERGED');
+      expect((err as NetSproutError).message).toMatch(/^Training diverged: the loss became NaN at epoch 1, batch \d+\. It diverged at every learning rate tried: 100000 \(epoch 1, batch \d+\), 20000 \(epoch 1, batch \d+\)\.$/);
+      expect((err as NetSproutError).hint).toMatch(/--lr/);
+      const once = await train(model, data, { ...base, lrStart: 1e5, divergenceRestarts: 0 }).catch((e: unknown) => e);
+      expect((once as NetSproutError).code).toBe('TRAINING_DIVERGED');
+      expect((once as NetSproutError).message).not.toMatch(/every learning rate/);
+      model.dispose();
+      tf.dispose(data.x);
+    });
+  });
 });
 
 describe('SGDR schedule', () => {
