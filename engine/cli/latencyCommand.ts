@@ -6,6 +6,7 @@ import { graphMetrics } from '../graph/metrics.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { measureLatency, openRuntime } from '../hardware/latencyProtocol.js';
 import { machineProfile } from '../hardware/machineProfile.js';
+import { SpeedReference, speedFactor } from '../hardware/speedReference.js';
 import { readProfile } from '../latency/deviceProfile.js';
 import { printJson } from './output.js';
 
@@ -44,10 +45,22 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
       notes.push(`The profile was made on another machine (${there.cpu.manufacturer} ${there.cpu.brand}, ${there.cpu.cores} cores); the measurement is of this one.`);
     }
     const runtime = await openRuntime(p.runtime.name, { threads: p.runtime.threads, backend: p.runtime.name === 'tfjs' ? p.runtime.backend : undefined });
+    // A profile whose latencies are at the machine's typical speed (engine/hardware/speedReference.ts): the
+    // reference network is measured around this measurement too, and the prediction is compared at that speed.
+    const speed = p.speedReference ? new SpeedReference(runtime, graphFromJSON(p.speedReference.graph, `the speed reference of ${opts.profile}`), p.speedReference.protocol) : null;
+    const before = speed ? await speed.read() : 0;
     const m = await measureLatency(runtime, { graph }, p.protocol);
     const b1 = m.batches.find((b) => b.batchSize === 1) ?? m.batches[0];
     result.measuredMs = round(m.batch1Ms);
-    result.errorPercent = round(((predictedMs - m.batch1Ms) / m.batch1Ms) * 100, 2);
+    let comparedMs = m.batch1Ms;
+    if (speed && p.speedReference) {
+      const factor = speedFactor(before, await speed.read(), p.speedReference.typicalMs);
+      comparedMs = m.batch1Ms / factor;
+      result.speedFactor = round(factor, 3);
+      result.measuredAtProfileSpeedMs = round(comparedMs);
+      result.errorPercentRaw = round(((predictedMs - m.batch1Ms) / m.batch1Ms) * 100, 2);
+    }
+    result.errorPercent = round(((predictedMs - comparedMs) / comparedMs) * 100, 2);
     result.measurement = { p10Ms: round(b1.p10Ms), p90Ms: round(b1.p90Ms), iqrMs: round(b1.iqrMs), runs: b1.runs, batches: m.batches.map((b) => ({ batchSize: b.batchSize, medianMs: round(b.medianMs), perInputMs: round(b.perInputMs), peakRssDeltaBytes: b.peakRssDeltaBytes })) };
   }
   if (notes.length) result.notes = notes;
@@ -56,7 +69,14 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
     return 0;
   }
   process.stdout.write(`Predicted: ${predictedMs.toFixed(3)} ms per input at batch 1 on ${result.runtime} (${p.chosen}; on held-out architectures ${(chosen.heldOut.within10 * 100).toFixed(0)}% within ±10%, Kendall τ ${chosen.heldOut.kendallTau.toFixed(2)}).\n`);
-  if (opts.measure) process.stdout.write(`Measured:  ${(result.measuredMs as number).toFixed(3)} ms (median; prediction off by ${(result.errorPercent as number).toFixed(1)}%).\n`);
+  if (opts.measure) {
+    const f = result.speedFactor as number | undefined;
+    const speedNote =
+      f === undefined
+        ? ''
+        : `; ${(result.measuredAtProfileSpeedMs as number).toFixed(3)} ms at the speed this machine had when profiled (it runs ${Math.abs((f - 1) * 100).toFixed(0)}% ${f >= 1 ? 'slower' : 'faster'} now, by the reference network)`;
+    process.stdout.write(`Measured:  ${(result.measuredMs as number).toFixed(3)} ms (median${speedNote}; prediction off by ${(result.errorPercent as number).toFixed(1)}%).\n`);
+  }
   for (const n of notes) process.stdout.write(`Note: ${n}\n`);
   return 0;
 }

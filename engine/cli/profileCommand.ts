@@ -86,6 +86,8 @@ export async function profileCommand(opts: ProfileCommandOptions): Promise<numbe
   }
   const held = profile.samples.filter((s) => s.split === 'heldOut').length;
   say(`Measured ${summary.samples} architectures in ${formatDuration(profile.seconds)} with ${profile.runtime.library} ${profile.runtime.version} (${profile.runtime.backend}, ${profile.runtime.threads} thread${profile.runtime.threads === 1 ? '' : 's'}).`);
+  const ref = profile.speedReference;
+  if (ref) say(`The machine's speed drifted while measuring: a reference network ran from ${((ref.factorP10 - 1) * 100).toFixed(0)}% to ${((ref.factorP90 - 1) * 100).toFixed(0)}% off its typical time (p10 to p90); the latencies are brought to the typical speed.`);
   say(`Predictors on ${held} held-out architectures:`);
   for (const p of summary.predictors) {
     say(`  ${p.name === summary.chosen ? '→' : ' '} ${p.name.padEnd(14)} Kendall τ ${p.kendallTau.toFixed(3)}  MAPE ${(p.mape * 100).toFixed(1)}%  within ±10% ${(p.within10 * 100).toFixed(1)}%`);

@@ -14,8 +14,11 @@ import { throwIfStopped } from '../stopSignal.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { topologicalOrder } from '../graph/topology.js';
 import type { Graph } from '../graph/types.js';
-import { defaultProtocol, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { defaultProtocol, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type LatencyRuntime, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { quantileSorted } from '../hardware/latencyStatistics.js';
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
+import { SpeedReference, speedFactor, type SpeedReferenceRecord } from '../hardware/speedReference.js';
+import { smallCnn } from '../graph/presets.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { predictorAccuracy, type PredictorAccuracy } from './accuracyMetrics.js';
 import { describeArchitecture, type ArchitectureDescription, type FeatureOptions } from './architectureFeatures.js';
@@ -40,6 +43,10 @@ export interface ProfileSample {
   measurement: Omit<LatencyMeasurement, 'runtime'>;
   /** Measured with the shortened protocol (one session, short runs) to reach the minimum number of samples in time. */
   shortened?: true;
+  /** The measured batch-1 median (ms) before the speed correction (engine/hardware/speedReference.ts); `ms` is it divided by speedFactor. */
+  measuredMs?: number;
+  /** The machine's speed factor while this sample was measured (above 1: running slow). */
+  speedFactor?: number;
 }
 
 export interface ProfilePredictor {
@@ -62,6 +69,8 @@ export interface DeviceProfileFile {
   /** Wall-clock seconds the profiling took, from start to fitted predictors. */
   seconds: number;
   samples: ProfileSample[];
+  /** The reference network that brought the samples to the machine's typical speed (absent: raw measurements). */
+  speedReference?: SpeedReferenceRecord;
   layerTimes: LayerTimes;
   /** How the predictors describe an architecture on this device. */
   features: FeatureOptions;
@@ -102,7 +111,19 @@ export interface ProfileOptions {
   searchSpace?: SearchSpace;
   protocol?: Partial<LatencyProtocol>;
   predictors?: readonly PredictorName[];
+  /**
+   * Measure a reference network before and after every architecture and learn latencies at the machine's typical
+   * speed (default true; engine/hardware/speedReference.ts).
+   */
+  speedReference?: boolean;
+  /** The runtime to measure in, already open (default: opened from `runtime`, `threads` and `backend`). */
+  openedRuntime?: LatencyRuntime;
   onProgress?: (p: ProfileProgress) => void;
+}
+
+/** The reference network of a search space: its first job seed, else the small CNN on its first input shape. */
+export function referenceGraphFor(space: SearchSpace): Graph {
+  return space.seedGraphs?.[0] ?? smallCnn(space.inputShapes[0], space.classes);
 }
 
 export const MIN_PROFILE_SAMPLES = 8;
@@ -190,7 +211,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const seed = opts.seed ?? 0;
   const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
   // The runtime first: with TF.js it sets the backend (and its threads) that the machine profile then reports.
-  const runtime = await openRuntime(opts.runtime, { threads: opts.threads, backend: opts.backend });
+  const runtime = opts.openedRuntime ?? (await openRuntime(opts.runtime, { threads: opts.threads, backend: opts.backend }));
   const machine = await machineProfile({ backends: true, onnx: true });
   opts.onProgress?.({ type: 'machine', machine });
   const protocol = defaultProtocol({ batchSizes: [1, opts.batchSize ?? 8], ...opts.protocol, threads: runtime.info.threads });
@@ -205,6 +226,9 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const floor = opts.minSamples !== undefined ? MIN_PROFILE_SAMPLES : 0;
   const wanted = () => elapsed() < measureUntil || samples.length < floor || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
   const shortened = shortenedProtocol(protocol);
+  const speed = opts.speedReference === false ? null : new SpeedReference(runtime, referenceGraphFor(space), protocol);
+  const brackets: Array<[number, number]> = [];
+  let before = speed ? await speed.read(opts.signal) : 0;
   while (samples.length < opts.samples && wanted() && misses < 200) {
     throwIfStopped(opts.signal, 'measuring the target device');
     const arch = sampleArchitecture(rng, space);
@@ -216,6 +240,11 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     const late = opts.minSamples !== undefined && elapsed() >= measureUntil;
     const m = await measureLatency(runtime, { graph: arch.graph }, late ? shortened : protocol, opts.signal);
     const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
+    if (speed) {
+      const after = await speed.read(opts.signal);
+      brackets.push([before, after]);
+      before = after;
+    }
     samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}) });
     opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
   }
@@ -225,6 +254,18 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
       `Only ${samples.length} architectures could be measured in ${opts.seconds} s; a profile needs at least ${MIN_PROFILE_SAMPLES} (some to fit the predictors, some to check them).`,
       'Give more time with --seconds (or more architectures with --samples).',
     );
+  }
+  let speedReference: SpeedReferenceRecord | undefined;
+  if (speed) {
+    const typicalMs = speed.typicalMs();
+    samples.forEach((s, i) => {
+      const f = speedFactor(brackets[i][0], brackets[i][1], typicalMs);
+      s.measuredMs = s.ms;
+      s.speedFactor = f;
+      s.ms = s.ms / f;
+    });
+    const factors = samples.map((s) => s.speedFactor!).sort((a, b) => a - b);
+    speedReference = { graph: speed.graph, protocol: speed.protocol, typicalMs, readings: speed.readings.length, factorP10: quantileSorted(factors, 0.1), factorP90: quantileSorted(factors, 0.9) };
   }
   const held = heldOutSplit(samples.length, opts.heldOutFraction ?? 0.25, seed);
   for (const s of samples) s.split = held.has(s.id) ? 'heldOut' : 'fit';
@@ -252,6 +293,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     seed,
     seconds: elapsed(),
     samples,
+    ...(speedReference && { speedReference }),
     layerTimes,
     features,
     predictors: fitted.predictors,
@@ -286,7 +328,8 @@ const profileSchema = z.object({
   searchSpace: z.object({}).passthrough(),
   seed: z.number(),
   seconds: z.number(),
-  samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown() })),
+  samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown(), measuredMs: z.number().positive().optional(), speedFactor: z.number().positive().optional() })),
+  speedReference: z.object({ graph: z.unknown(), typicalMs: z.number().positive(), readings: z.number() }).passthrough().optional(),
   layerTimes: z.object({ layers: z.record(z.string(), z.number()), passThrough: z.record(z.string(), z.number()) }),
   features: z.object({ nchwcBlock: z.number().int().nonnegative() }).optional(),
   predictors: z.array(z.object({ name: z.enum(PREDICTOR_NAMES), heldOut: accuracySchema, fitSeconds: z.number(), params: z.unknown() })).min(1),

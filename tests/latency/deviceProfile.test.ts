@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultProtocol } from '../../engine/hardware/latencyProtocol.js';
+import { defaultProtocol, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
+import { graphMetrics } from '../../engine/graph/metrics.js';
 import { machineProfile } from '../../engine/hardware/machineProfile.js';
 import { predictorAccuracy } from '../../engine/latency/accuracyMetrics.js';
 import { FEATURE_NAMES, describeArchitecture } from '../../engine/latency/architectureFeatures.js';
@@ -148,6 +149,51 @@ describe('device profile file', () => {
     expect(heldOutSplit(100, 0.25, 0).size).toBe(25);
     expect(heldOutSplit(3, 0.9, 0).size).toBe(1);
     expect([...heldOutSplit(100, 0.25, 1)]).not.toEqual([...heldOutSplit(100, 0.25, 2)]);
+  });
+
+  it('brings latencies measured on a drifting machine to its typical speed with the reference network, keeping the raw ones', async () => {
+    // A runtime whose every run takes a latency fixed by the network (its MACs) times the machine's speed factor
+    // at that moment, which drifts slowly between 1 and 1.6 (a throttling laptop, a VM with busy neighbours).
+    const t0 = performance.now();
+    const drift = () => 1.3 + 0.3 * Math.sin(((performance.now() - t0) / 1200) * 2 * Math.PI);
+    const trueMs = (g: Graph) => 0.04 + graphMetrics(g).macs / 4e8;
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const runtime: LatencyRuntime = {
+      info: { name: 'onnx', library: 'fake', version: '0', backend: 'cpu', threads: 1, settings: {} },
+      async prepare(model) {
+        const ms = trueMs(model.graph);
+        return { run: async () => busy(ms * drift()), release: async () => {} };
+      },
+    };
+    const quick = { warmupRuns: 2, warmupMs: 2, minRuns: 5, minTimedMs: 8, maxRuns: 50, batchSizes: [1], sessions: 1 };
+    const build = (speedReference: boolean) => buildProfile({ runtime: 'onnx', openedRuntime: runtime, samples: 40, seconds: 600, protocol: quick, predictors: ['ridge'], seed: 3, speedReference });
+    const p = await build(true);
+    expect(p.samples).toHaveLength(40);
+    expect(p.speedReference).toMatchObject({ readings: 41, typicalMs: expect.any(Number) });
+    expect(p.speedReference!.factorP90 / p.speedReference!.factorP10).toBeGreaterThan(1.2);
+    // Relative to the true latency, the raw measurements carry the drift; the corrected ones all sit at one speed.
+    const spread = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.floor(0.9 * (s.length - 1))] / s[Math.floor(0.1 * (s.length - 1))];
+    };
+    const raw = p.samples.map((s) => s.measuredMs! / trueMs(s.graph));
+    const corrected = p.samples.map((s) => s.ms / trueMs(s.graph));
+    expect(spread(raw)).toBeGreaterThan(1.25);
+    expect(spread(corrected)).toBeLessThan(1.15);
+    for (const s of p.samples) expect(s.ms).toBeCloseTo(s.measuredMs! / s.speedFactor!, 10);
+    // The profile file keeps both and reads back.
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-speed-')), 'device.json');
+    await writeProfile(file, p);
+    const loaded = await readProfile(file);
+    expect(loaded.profile.speedReference!.typicalMs).toBe(p.speedReference!.typicalMs);
+    expect(loaded.profile.samples[0].measuredMs).toBe(p.samples[0].measuredMs);
+    // Without the reference, the predictors learn the raw measurements.
+    const plain = await build(false);
+    expect(plain.speedReference).toBeUndefined();
+    expect(plain.samples.every((s) => s.measuredMs === undefined && s.speedFactor === undefined)).toBe(true);
   });
 
   it('made on demand, measures the minimum number of architectures whatever the time, the late ones with the shortened protocol', async () => {

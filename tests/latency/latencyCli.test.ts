@@ -43,6 +43,9 @@ describe('netsprout profile and netsprout latency', () => {
     expect(file).toMatchObject({ format: 'netsprout-device-profile', version: 2, features: { nchwcBlock: expect.any(Number) }, chosen: summary.chosen, runtime: { name: 'onnx', threads: 1 }, protocol: { batchSizes: [1, 2], threads: 1 } });
     expect(file.samples).toHaveLength(10);
     expect(file.samples[0].measurement.batches.map((b: { batchSize: number }) => b.batchSize)).toEqual([1, 2]);
+    // Measured around a reference network: each sample keeps its raw measurement and the machine's speed factor.
+    expect(file.speedReference).toMatchObject({ readings: 11, typicalMs: expect.any(Number) });
+    for (const s of file.samples) expect(s.ms).toBeCloseTo(s.measuredMs / s.speedFactor, 9);
     expect(file.machine.cpu.cores).toBeGreaterThan(0);
   });
 
@@ -58,11 +61,17 @@ describe('netsprout profile and netsprout latency', () => {
     const m = lastLine(measured.stdout);
     expect(m.predictedMs).toBe(p.predictedMs);
     expect(m.measuredMs).toBeGreaterThan(0);
-    expect(m.errorPercent).toBeCloseTo(((m.predictedMs - m.measuredMs) / m.measuredMs) * 100, 0);
+    // The profile's latencies are at the machine's typical speed: the measurement is compared at that speed too.
+    expect(m.speedFactor).toBeGreaterThan(0);
+    expect(m.measuredAtProfileSpeedMs).toBeCloseTo(m.measuredMs / m.speedFactor, 3);
+    expect(m.errorPercent).toBeCloseTo(((m.predictedMs - m.measuredAtProfileSpeedMs) / m.measuredAtProfileSpeedMs) * 100, 0);
+    expect(m.errorPercentRaw).toBeCloseTo(((m.predictedMs - m.measuredMs) / m.measuredMs) * 100, 0);
     expect(m.measurement.batches.map((b: { batchSize: number }) => b.batchSize)).toEqual([1, 2]);
     const human = await run(['latency', '--profile', profile, '--arch', arch]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^Predicted: \d+\.\d{3} ms per input at batch 1 on onnxruntime-node/);
+    const humanMeasured = await run(['latency', '--profile', profile, '--arch', arch, '--measure']);
+    expect(humanMeasured.stdout).toMatch(/Measured: {2}\d+\.\d{3} ms \(median; \d+\.\d{3} ms at the speed this machine had when profiled \(it runs \d+% (slower|faster) now, by the reference network\); prediction off by -?\d+\.\d%\)/);
   });
 
   it('errors name the problem, the fix and the file', async () => {
