@@ -26,17 +26,7 @@ export class RandomForestPredictor implements LatencyPredictor {
   fit(data: FitData): void {
     const x = data.observations.map((o) => logFeatures(o.description.features));
     const y = data.observations.map((o) => Math.log(o.ms));
-    const forest = new RandomForestRegression({
-      nEstimators: this.trees,
-      maxFeatures: 0.6,
-      replacement: false,
-      useSampleBagging: true,
-      noOOB: true,
-      seed: (data.seed ?? 0) + 42,
-      treeOptions: { minNumSamples: 2, maxDepth: 12 },
-    } as never);
-    forest.train(x, y);
-    this.forest = forest;
+    this.forest = trainForest(x, y, { trees: this.trees, seed: (data.seed ?? 0) + 42, minNumSamples: 2, maxDepth: 12 });
   }
 
   predict(d: ArchitectureDescription): number {
@@ -48,4 +38,19 @@ export class RandomForestPredictor implements LatencyPredictor {
     if (!this.forest) throw new Error('RandomForestPredictor.toJSON before fit');
     return { forest: this.forest.toJSON() };
   }
+}
+
+/** A regression forest of ml-random-forest: bagged samples without replacement, 60% of the features per split. */
+export function trainForest(x: number[][], y: number[], o: { trees: number; seed: number; minNumSamples: number; maxDepth: number }): RandomForestRegression {
+  const forest = new RandomForestRegression({
+    nEstimators: o.trees,
+    maxFeatures: 0.6,
+    replacement: false,
+    useSampleBagging: true,
+    noOOB: true,
+    seed: o.seed,
+    treeOptions: { minNumSamples: o.minNumSamples, maxDepth: o.maxDepth },
+  } as never);
+  forest.train(x, y);
+  return forest;
 }

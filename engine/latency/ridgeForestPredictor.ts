@@ -10,6 +10,7 @@
 import { RandomForestRegression } from 'ml-random-forest';
 import type { ArchitectureDescription } from './architectureFeatures.js';
 import { MIN_PREDICTION_MS, logFeatures, type FitData, type LatencyPredictor } from './latencyPredictor.js';
+import { trainForest } from './randomForestPredictor.js';
 import { RidgePredictor, type RidgeParams } from './ridgePredictor.js';
 
 export interface RidgeForestParams {
@@ -48,17 +49,7 @@ export class RidgeForestPredictor implements LatencyPredictor {
         if (i % this.folds === k) ratio[i] = Math.log(o.ms / m.predict(o.description));
       });
     }
-    const forest = new RandomForestRegression({
-      nEstimators: this.trees,
-      maxFeatures: 0.6,
-      replacement: false,
-      useSampleBagging: true,
-      noOOB: true,
-      seed: (data.seed ?? 0) + 43,
-      treeOptions: { minNumSamples: 5, maxDepth: 8 },
-    } as never);
-    forest.train(obs.map((o) => logFeatures(o.description.features)), ratio);
-    this.forest = forest;
+    this.forest = trainForest(obs.map((o) => logFeatures(o.description.features)), ratio, { trees: this.trees, seed: (data.seed ?? 0) + 43, minNumSamples: 5, maxDepth: 8 });
   }
 
   predict(d: ArchitectureDescription): number {
