@@ -228,6 +228,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const shortened = shortenedProtocol(protocol);
   const speed = opts.speedReference === false ? null : new SpeedReference(runtime, referenceGraphFor(space), protocol);
   const brackets: Array<[number, number]> = [];
+  throwIfStopped(opts.signal, 'measuring the target device');
   let before = speed ? await speed.read(opts.signal) : 0;
   while (samples.length < opts.samples && wanted() && misses < 200) {
     throwIfStopped(opts.signal, 'measuring the target device');
