@@ -14,7 +14,8 @@ import { parseRuntimeName } from '../engine/hardware/latencyProtocol.js';
 import { describeMachine } from '../engine/hardware/machineProfile.js';
 import { predictorAccuracy } from '../engine/latency/accuracyMetrics.js';
 import { describeArchitecture } from '../engine/latency/architectureFeatures.js';
-import { buildProfile, profileFromJSON, writeProfile } from '../engine/latency/deviceProfile.js';
+import { buildProfile, writeProfile } from '../engine/latency/deviceProfile.js';
+import { loadPredictor } from '../engine/latency/predictorRegistry.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,9 +63,11 @@ for (const p of profile.predictors) {
 const ref = profile.speedReference;
 const rawAccuracy = new Map<string, ReturnType<typeof predictorAccuracy>>();
 if (ref) {
-  const loaded = profileFromJSON(JSON.parse(JSON.stringify(profile)));
   const descriptions = held.map((s) => describeArchitecture(s.graph, profile.features));
-  for (const p of profile.predictors) rawAccuracy.set(p.name, predictorAccuracy(held.map((s) => s.measuredMs ?? s.ms), descriptions.map((d) => loaded.predictor(p.name).predict(d))));
+  for (const p of profile.predictors) {
+    const predictor = loadPredictor(p.name, p.params);
+    rawAccuracy.set(p.name, predictorAccuracy(held.map((s) => s.measuredMs ?? s.ms), descriptions.map((d) => predictor.predict(d))));
+  }
   log('');
   log(`Speed reference: ${ref.readings} measurements of a ${ref.graph.layers.length}-layer network, typical ${ref.typicalMs.toFixed(3)} ms; the machine's speed factor while measuring ran from ${ref.factorP10.toFixed(2)} (p10) to ${ref.factorP90.toFixed(2)} (p90).`);
   log('Against the raw measurements (before the speed correction):');

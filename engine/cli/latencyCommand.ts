@@ -53,8 +53,8 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
     const b1 = m.batches.find((b) => b.batchSize === 1) ?? m.batches[0];
     result.measuredMs = round(m.batch1Ms);
     let comparedMs = m.batch1Ms;
-    if (speed && p.speedReference) {
-      const factor = speedFactor(before, await speed.read(), p.speedReference.typicalMs);
+    if (speed) {
+      const factor = speedFactor(before, await speed.read(), p.speedReference!.typicalMs);
       comparedMs = m.batch1Ms / factor;
       result.speedFactor = round(factor, 3);
       result.measuredAtProfileSpeedMs = round(comparedMs);

@@ -11,7 +11,7 @@ import { graphFromJSON } from '../graph/serialize.js';
 import type { Graph } from '../graph/types.js';
 import { saveModelCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
-import { defaultOptimiser } from '../train/optimizers.js';
+import { defaultLearningRate, defaultOptimiser } from '../train/optimizers.js';
 import { evaluate, formatRate, train } from '../train/trainer.js';
 import { formatDuration, printJson } from './output.js';
 
@@ -82,8 +82,8 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<number> {
   const augment = opts.augment === undefined || opts.augment === 'auto' ? 'auto' : opts.augment === 'none' ? 'none' : parseAugment(opts.augment);
   if (opts.fit !== undefined && opts.fit !== 'pad' && opts.fit !== 'crop') throw new NetSproutError('CLI_BAD_OPTION', `--fit must be pad or crop, got "${opts.fit}".`, 'Use --fit pad (keep the whole image) or --fit crop (fill the frame).');
   const data = await prepareData(opts.data, { kind, seed, target: opts.target, augment, fit: opts.fit as 'pad' | 'crop' | undefined, limit: opts.limit ? positiveInt(opts.limit, 'limit', 1) : undefined, valFraction: Number(opts.valFraction ?? 0.1) });
-  const optimizer = optimizerOption === 'auto' ? defaultOptimiser(data.kind).optimizer : optimizerOption;
-  const lrStart = opts.lr !== undefined ? Number(opts.lr) : optimizer === 'sgd' ? 0.05 : 0.002;
+  const optimizer = optimizerOption === 'auto' ? defaultOptimiser(data.kind) : optimizerOption;
+  const lrStart = opts.lr !== undefined ? Number(opts.lr) : defaultLearningRate(optimizer);
   const trainData = data.train;
   const valData = data.validation;
   const graph = await loadArch(opts.arch ?? 'auto', data);

@@ -11,7 +11,7 @@ import { activationBytes, graphMetrics } from '../graph/metrics.js';
 import type { Graph } from '../graph/types.js';
 import { saveCheckpoint } from '../train/checkpoint.js';
 import { GraphModel } from '../train/graphModel.js';
-import { defaultOptimiser } from '../train/optimizers.js';
+import { defaultLearningRate, defaultOptimiser } from '../train/optimizers.js';
 import { evaluate, formatRate, train, type DivergenceRestart, type TrainProgress } from '../train/trainer.js';
 import { limitViolation, type CandidateCosts, type Limits } from './objectives.js';
 import type { CandidateResult, Proposal } from './strategy.js';
@@ -24,10 +24,10 @@ export function trainingBytes(graph: Graph, batch: number): number {
 
 /** The optimiser settings of a training: the candidate's own (Hyperband++ searches them), else the data kind's default, annealed to 0. */
 export function optimiserSettings(t: TrainingSettings | undefined, kind?: DataKind) {
-  const d = defaultOptimiser(kind);
+  const optimizer = t?.optimizer ?? defaultOptimiser(kind);
   return {
-    optimizer: t?.optimizer ?? d.optimizer,
-    lrStart: t?.lrStart ?? (t?.optimizer === undefined || t.optimizer === d.optimizer ? d.lrStart : t.optimizer === 'adam' ? 0.002 : 0.05),
+    optimizer,
+    lrStart: t?.lrStart ?? defaultLearningRate(optimizer),
     lrEnd: t?.lrEnd ?? 0,
     ...(t?.momentum !== undefined && { momentum: t.momentum }),
     ...(t?.weightDecay !== undefined && { weightDecay: t.weightDecay }),

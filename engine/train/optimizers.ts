@@ -111,6 +111,11 @@ export function adam(opts: AdamOptions): Optimizer {
  * SpamAssassin corpus and at 0.01 stayed near the majority class after two epochs (71% validation, against 90% for
  * one epoch of Adam at 0.002). Images and tables train with SGD and Nesterov momentum from 0.05.
  */
-export function defaultOptimiser(kind: DataKind | undefined): { optimizer: 'sgd' | 'adam'; lrStart: number } {
-  return kind === 'text' ? { optimizer: 'adam', lrStart: 0.002 } : { optimizer: 'sgd', lrStart: 0.05 };
+export function defaultOptimiser(kind: DataKind | undefined): 'sgd' | 'adam' {
+  return kind === 'text' ? 'adam' : 'sgd';
+}
+
+/** The starting learning rate of an optimiser unless told otherwise. */
+export function defaultLearningRate(optimizer: 'sgd' | 'adam'): number {
+  return optimizer === 'adam' ? 0.002 : 0.05;
 }
