@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, useBackend } from '../../engine/backend/ladder.js';
-import { runSimd, simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
+import { runSimd, setSimdKernelsEnabled, simdKernels, simdThreads } from '../../engine/backend/wasmKernels/simdKernels.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { sgd } from '../../engine/train/optimizers.js';
 import { GraphBuilder } from '../../engine/graph/builder.js';
@@ -139,6 +139,51 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     const x = tf.tensor4d(randn(size(xs)), xs as [number, number, number, number]);
     const dy = tf.tensor4d(randn(size(ds)), ds as [number, number, number, number]);
     const once = () => tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 24] }) as tf.Tensor).dataSync() as Float32Array);
+    const first = once();
+    for (let i = 0; i < 5; i++) expect(Buffer.from(once().buffer).equals(Buffer.from(first.buffer))).toBe(true);
+    tf.dispose([x, dy]);
+  });
+
+  it('DepthwiseConv2dNativeBackpropFilter (multiplier 1, the SIMD kernel) matches the cpu backend, and the grouped convolution where cpu ignores dilations', async () => {
+    const cases = [
+      // 16-, 4- and 1-channel blocks of the kernel, strides, paddings, more images than chunks.
+      { x: [3, 7, 9, 21], k: [3, 3], s: 1, d: 1, pad: 'same' },
+      { x: [2, 9, 8, 6], k: [3, 3], s: 2, d: 1, pad: 'same' },
+      { x: [11, 6, 7, 3], k: [5, 3], s: 1, d: 1, pad: 'valid' },
+      { x: [2, 8, 8, 5], k: [3, 3], s: 1, d: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+      { x: [2, 11, 10, 17], k: [3, 3], s: 1, d: 2, pad: 'same' },
+      { x: [3, 12, 12, 4], k: [3, 2], s: 1, d: [3, 2], pad: 'valid' },
+    ] as const;
+    for (const c of cases) {
+      const filterShape = [c.k[0], c.k[1], c.x[3], 1];
+      const ys = tf.tidy(() => tf.depthwiseConv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, c.s, c.pad as 'same', 'NHWC', c.d as number).shape);
+      const x = randn(size([...c.x]));
+      const dy = randn(size(ys));
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const attrs = { strides: c.s, pad: c.pad, dilations: c.d, filterShape };
+          const dw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(x, [...c.x]), dy: tf.tensor(dy, ys) }, attrs) as tf.Tensor;
+          expect(dw.shape).toEqual(filterShape);
+          return Float32Array.from(dw.dataSync());
+        });
+      };
+      const label = `depthwise dW x=${c.x} k=${c.k} s=${c.s} d=${c.d} pad=${JSON.stringify(c.pad)}`;
+      const dilated = c.d !== 1;
+      // tfjs's cpu kernel ignores dilations for this gradient; there the reference is the grouped convolution that
+      // the kernels-off path runs (checked against the direct formula in wasmKernels.test.ts).
+      setSimdKernelsEnabled(!dilated);
+      const ref = dilated ? await run('wasm') : await run('cpu');
+      setSimdKernelsEnabled(true);
+      expectClose(await run('wasm'), ref, label);
+    }
+  });
+
+  it('DepthwiseConv2dNativeBackpropFilter gives the same bits on every call', async () => {
+    await useBackend('wasm');
+    const x = tf.tensor4d(randn(32 * 10 * 10 * 20), [32, 10, 10, 20]);
+    const dy = tf.tensor4d(randn(32 * 10 * 10 * 20), [32, 10, 10, 20]);
+    const once = () => tf.tidy(() => (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dilations: 1, filterShape: [3, 3, 20, 1] }) as tf.Tensor).dataSync() as Float32Array);
     const first = once();
     for (let i = 0; i < 5; i++) expect(Buffer.from(once().buffer).equals(Buffer.from(first.buffer))).toBe(true);
     tf.dispose([x, dy]);

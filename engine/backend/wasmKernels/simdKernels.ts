@@ -15,6 +15,10 @@ export interface SimdKernelExports {
     sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, part: number,
   ): void;
   sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number, part: number): void;
+  depthwise_filter_grad(
+    xp: number, dy: number, parts: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, partStride: number, n0: number, n1: number, part: number,
+  ): void;
   channel_sums(x: number, mean: number, parts: number, c: number, centered: number, r0: number, r1: number, part: number): void;
   bn_apply(x: number, mean: number, scale: number, shift: number, y: number, c: number, relu: number, r0: number, r1: number, part: number): void;
   bn_grad_sums(dy: number, x: number, y: number, mean: number, parts: number, c: number, relu: number, r0: number, r1: number, part: number): void;

@@ -181,6 +181,65 @@ void conv2d_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp
   }
 }
 
+/*
+ * Filter gradient of a depthwise convolution with channel multiplier 1:
+ *   dW[i, j, ch] = sum over n, p, v of xp[n, p*sh + i*dh, v*sw + j*dw, ch] * dy[n, p, v, ch]
+ * xp: [b, hp, wp, c], zero-padded (and cropped) to the rows and columns the convolution reads; dy: [b, oh, ow, c].
+ * The range's sum, [kh, kw, c], goes to parts + part*partStride. For every output row (n, p) and tap (i, j), the
+ * products along the row are summed in registers, 16 channels (four vectors, four independent chains) at a time,
+ * then 4, then one by one. Range: images [n0, n1).
+ */
+EXPORT(depthwise_filter_grad)
+void depthwise_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int wp, int c, int oh, int ow, int kh, int kw,
+                           int sh, int sw, int dh, int dwl, int partStride, int n0, int n1, int part) {
+  f32* dw = parts + part * partStride;
+  __builtin_memset(dw, 0, (unsigned long)(kh * kw * c) * sizeof(f32));
+  const int xstep = sw * c; /* floats between the inputs of neighbouring outputs in a row */
+  for (int n = n0; n < n1; n++) {
+    for (int p = 0; p < oh; p++) {
+      const f32* dyrow = dy + (long)((n * oh + p) * ow) * c;
+      for (int i = 0; i < kh; i++) {
+        const f32* xrow = xp + (long)((n * hp + p * sh + i * dh) * wp) * c;
+        for (int j = 0; j < kw; j++) {
+          const f32* xs = xrow + j * dwl * c;
+          f32* acc = dw + (i * kw + j) * c;
+          int ch = 0;
+          for (; ch + 16 <= c; ch += 16) {
+            v128_t a0 = wasm_v128_load(acc + ch), a1 = wasm_v128_load(acc + ch + 4);
+            v128_t a2 = wasm_v128_load(acc + ch + 8), a3 = wasm_v128_load(acc + ch + 12);
+            const f32* xv = xs + ch;
+            const f32* dv = dyrow + ch;
+            for (int v = 0; v < ow; v++, xv += xstep, dv += c) {
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xv), wasm_v128_load(dv)));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xv + 4), wasm_v128_load(dv + 4)));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(xv + 8), wasm_v128_load(dv + 8)));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(xv + 12), wasm_v128_load(dv + 12)));
+            }
+            wasm_v128_store(acc + ch, a0);
+            wasm_v128_store(acc + ch + 4, a1);
+            wasm_v128_store(acc + ch + 8, a2);
+            wasm_v128_store(acc + ch + 12, a3);
+          }
+          for (; ch + 4 <= c; ch += 4) {
+            v128_t a = wasm_v128_load(acc + ch);
+            const f32* xv = xs + ch;
+            const f32* dv = dyrow + ch;
+            for (int v = 0; v < ow; v++, xv += xstep, dv += c) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(xv), wasm_v128_load(dv)));
+            wasm_v128_store(acc + ch, a);
+          }
+          for (; ch < c; ch++) {
+            f32 a = acc[ch];
+            const f32* xv = xs + ch;
+            const f32* dv = dyrow + ch;
+            for (int v = 0; v < ow; v++, xv += xstep, dv += c) a += *xv * *dv;
+            acc[ch] = a;
+          }
+        }
+      }
+    }
+  }
+}
+
 /* out[i] = sum over s < count of parts[s*stride + i]. Range: elements [from, to). */
 EXPORT(sum_parts)
 void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int to, int part) {
