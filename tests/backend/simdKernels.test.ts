@@ -156,7 +156,7 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     ] as const;
     for (const c of cases) {
       const filterShape = [c.k[0], c.k[1], c.x[3], 1];
-      const ys = tf.tidy(() => tf.depthwiseConv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, c.s, c.pad as 'same', 'NHWC', c.d as number).shape);
+      const ys = tf.tidy(() => tf.depthwiseConv2d(tf.zeros([...c.x] as [number, number, number, number]) as tf.Tensor4D, tf.zeros(filterShape as [number, number, number, number]) as tf.Tensor4D, c.s, c.pad as 'same', 'NHWC', c.d as number).shape);
       const x = randn(size([...c.x]));
       const dy = randn(size(ys));
       const run = async (backend: 'wasm' | 'cpu') => {
@@ -176,6 +176,30 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
       const ref = dilated ? await run('wasm') : await run('cpu');
       setSimdKernelsEnabled(true);
       expectClose(await run('wasm'), ref, label);
+    }
+  });
+
+  it('DepthwiseConv2dNative (multiplier 1 on the SIMD kernel, 2 on the backend) matches the cpu backend for strides, dilations, paddings and channel counts', async () => {
+    const cases = [
+      { x: [2, 7, 9, 21], k: [3, 3], m: 1, s: 1, d: 1, pad: 'same' },
+      { x: [3, 9, 8, 6], k: [3, 3], m: 1, s: 2, d: 1, pad: 'same' },
+      { x: [2, 6, 7, 3], k: [5, 3], m: 1, s: 1, d: 1, pad: 'valid' },
+      { x: [1, 8, 8, 5], k: [3, 3], m: 1, s: 1, d: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+      { x: [2, 11, 10, 12], k: [3, 3], m: 1, s: 1, d: 2, pad: 'same' },
+      { x: [2, 9, 9, 4], k: [3, 3], m: 2, s: 1, d: 1, pad: 'same' },
+    ] as const;
+    for (const c of cases) {
+      const x = randn(size([...c.x]));
+      const w = randn(c.k[0] * c.k[1] * c.x[3] * c.m);
+      const run = async (backend: 'wasm' | 'cpu') => {
+        await useBackend(backend);
+        return tf.tidy(() => {
+          const y = tf.depthwiseConv2d(tf.tensor4d(x, [...c.x] as [number, number, number, number]), tf.tensor4d(w, [c.k[0], c.k[1], c.x[3], c.m]), c.s, c.pad as 'same', 'NHWC', c.d);
+          return Float32Array.from(y.dataSync());
+        });
+      };
+      const ref = await run('cpu');
+      expectClose(await run('wasm'), ref, `depthwise x=${c.x} k=${c.k} m=${c.m} s=${c.s} d=${c.d} pad=${JSON.stringify(c.pad)}`);
     }
   });
 

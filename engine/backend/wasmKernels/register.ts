@@ -1,7 +1,8 @@
 /**
  * Registers the training kernels that TensorFlow.js's WASM backend (4.22) lacks, computed with NetSprout's SIMD
  * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
- * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, MaxPool and MaxPoolGrad,
+ * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, DepthwiseConv2dNative
+ * with channel multiplier 1, MaxPool and MaxPoolGrad,
  * Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
  * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step, the softmax cross-entropy
  * loss), used by engine/train.
@@ -21,6 +22,7 @@ import {
   conv2dInputGradient,
   conv2dStride1Simd,
   convInfoFor,
+  depthwiseConv2dSimd,
   depthwiseFilterGradient,
   depthwiseInputGradient,
 } from './convGradients.js';
@@ -90,6 +92,36 @@ function conv2dKernel(backendName: string, original: KernelConfig | undefined): 
   };
 }
 
+/**
+ * DepthwiseConv2dNative: with channel multiplier 1 (float32, NHWC), NetSprout's SIMD kernel, which also serves the
+ * input gradient (a depthwise convolution of dy with the flipped filter); else the backend's own (XNNPACK), which
+ * also runs the grouped convolution of the filter gradient for multipliers above 1.
+ */
+function depthwiseKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
+  return {
+    ...(original ?? {}),
+    kernelName: 'DepthwiseConv2dNative',
+    backendName,
+    kernelFunc: (args) => {
+      const { x, filter } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as Attrs;
+      const fits = filter.shape[3] === 1 && x.dtype === 'float32' && filter.dtype === 'float32' && (a.dataFormat ?? 'NHWC') === 'NHWC';
+      if (fits && simdKernels(args.backend as KernelBackend)) {
+        const info = convInfoFor(x.shape, filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, true);
+        const r = new KernelRunner(args.backend as KernelBackend, backendName);
+        try {
+          return r.finish(depthwiseConv2dSimd(r, x, filter, info));
+        } catch (e) {
+          r.disposeAll();
+          throw e;
+        }
+      }
+      if (!original) throw new Error('DepthwiseConv2dNative: no kernel for this case');
+      return original.kernelFunc(args);
+    },
+  };
+}
+
 /** MaxPool: the 2×2, stride-2 tiling case as NetSprout's SIMD kernel; else the backend's own (XNNPACK). */
 function maxPoolKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
   return {
@@ -114,6 +146,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
   return [
     maxPoolKernel(backendName, getKernel('MaxPool', backendName)),
     conv2dKernel(backendName, getKernel('Conv2D', backendName)),
+    depthwiseKernel(backendName, getKernel('DepthwiseConv2dNative', backendName)),
     kernel('Conv2DBackpropFilter', backendName, (r, { x, dy }, a) => {
       const info = convInfoFor(x.shape, a.filterShape as number[], a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
       return conv2dFilterGradient(r, x, dy, info);
@@ -153,6 +186,7 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
 /** Names of the kernels registered here, replacing the backend's own where it had one. */
 export const WASM_TRAINING_KERNELS = [
   'Conv2D',
+  'DepthwiseConv2dNative',
   'MaxPool',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',

@@ -15,6 +15,10 @@ export interface SimdKernelExports {
     sh: number, sw: number, dh: number, dw: number, rowsTotal: number, partStride: number, n0: number, n1: number, part: number,
   ): void;
   sum_parts(parts: number, out: number, count: number, stride: number, from: number, to: number, part: number): void;
+  depthwise_conv2d(
+    xp: number, w: number, y: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, row0: number, row1: number, part: number,
+  ): void;
   depthwise_filter_grad(
     xp: number, dy: number, parts: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, partStride: number, n0: number, n1: number, part: number,

@@ -240,6 +240,62 @@ void depthwise_filter_grad(const f32* xp, const f32* dy, f32* parts, int hp, int
   }
 }
 
+/*
+ * Depthwise convolution with channel multiplier 1:
+ *   y[n, p, v, ch] = sum over i, j of xp[n, p*sh + i*dh, v*sw + j*dw, ch] * w[i, j, ch]
+ * xp: [b, hp, wp, c], zero-padded (and cropped) to the rows and columns the convolution reads; w: [kh, kw, c];
+ * y: [b, oh, ow, c]. Each output is summed over the taps in the order (i, j), in registers, 8 channels (two
+ * independent chains) at a time, then 4, then one by one. Range: output rows (n, p) of b*oh.
+ */
+EXPORT(depthwise_conv2d)
+void depthwise_conv2d(const f32* xp, const f32* w, f32* y, int hp, int wp, int c, int oh, int ow, int kh, int kw,
+                      int sh, int sw, int dh, int dwl, int row0, int row1, int part) {
+  (void)part;
+  const int xrow = wp * c;  /* floats between input rows */
+  const int tap = dwl * c;  /* floats between the inputs of neighbouring taps in a row */
+  for (int row = row0; row < row1; row++) {
+    const int n = row / oh, p = row - (row / oh) * oh;
+    const f32* x0 = xp + (long)((n * hp + p * sh) * wp) * c;
+    f32* yrow = y + (long)row * ow * c;
+    for (int v = 0; v < ow; v++) {
+      const f32* xv = x0 + v * sw * c;
+      f32* yv = yrow + v * c;
+      int ch = 0;
+      for (; ch + 8 <= c; ch += 8) {
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < kh; i++) {
+          const f32* xi = xv + i * dh * xrow + ch;
+          const f32* wi = w + i * kw * c + ch;
+          for (int j = 0; j < kw; j++, xi += tap, wi += c) {
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xi), wasm_v128_load(wi)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xi + 4), wasm_v128_load(wi + 4)));
+          }
+        }
+        wasm_v128_store(yv + ch, a0);
+        wasm_v128_store(yv + ch + 4, a1);
+      }
+      for (; ch + 4 <= c; ch += 4) {
+        v128_t a = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < kh; i++) {
+          const f32* xi = xv + i * dh * xrow + ch;
+          const f32* wi = w + i * kw * c + ch;
+          for (int j = 0; j < kw; j++, xi += tap, wi += c) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(xi), wasm_v128_load(wi)));
+        }
+        wasm_v128_store(yv + ch, a);
+      }
+      for (; ch < c; ch++) {
+        f32 a = 0.0f;
+        for (int i = 0; i < kh; i++) {
+          const f32* xi = xv + i * dh * xrow + ch;
+          const f32* wi = w + i * kw * c + ch;
+          for (int j = 0; j < kw; j++, xi += tap, wi += c) a += *xi * *wi;
+        }
+        yv[ch] = a;
+      }
+    }
+  }
+}
+
 /* out[i] = sum over s < count of parts[s*stride + i]. Range: elements [from, to). */
 EXPORT(sum_parts)
 void sum_parts(const f32* parts, f32* out, int count, int stride, int from, int to, int part) {
