@@ -354,7 +354,8 @@ function depthwiseFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorI
  * A depthwise convolution with channel multiplier 1 (float32, NHWC) as NetSprout's SIMD kernel (depthwise_conv2d),
  * for every stride, dilation and padding: x zero-padded and cropped to the rows and columns it reads, the output rows
  * shared between the kernel threads. It runs the forward pass of separable convolutions and, through the registered
- * DepthwiseConv2dNative, their input gradient; XNNPACK took 2–4 times as long for the same sums here.
+ * DepthwiseConv2dNative, their input gradient. Against XNNPACK, batch 64, 3×3: as fast at 28×28×16, 1.6 times as fast
+ * at 14×14×32 and 2.7 times at 7×7×64; and it needs no operator built for every new filter.
  */
 export function depthwiseConv2dSimd(r: KernelRunner, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
