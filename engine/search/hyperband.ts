@@ -59,6 +59,9 @@ export function hyperbandPlan(epochsAffordable: number, eta = 3): { R: number; e
   return { R, eta };
 }
 
+/** Configurations sampled per configuration a bracket draws, at most, to find ones that fit the job and its time. */
+const DRAW_TRIES = 25;
+
 export interface HyperbandParams {
   R: number;
   eta: number;
@@ -107,10 +110,14 @@ export class Hyperband implements SearchStrategy {
         const config: ChainConfig = { components: [], dropout: 0, training };
         drafts.push({ config, proposal: scratchProposal('h0-0', ctx.seed, first.epochs, training), query: { graph: ctx.seed, epochs: first.epochs, parentAccuracy: null, training } });
       }
-      for (let k = 0; k < draws * 4 && drafts.length < draws; k++) {
+      // A configuration whose first rung alone would outlast the search left is drawn again: on a slow machine most of
+      // the chain space is (an epoch of a 20M multiply-add network took longer than a 15-minute job's whole search on
+      // Fashion-MNIST here), and taking one ended the search.
+      const secondsLeft = ctx.searchSecondsLeft();
+      for (let k = 0; k < draws * DRAW_TRIES && drafts.length < draws; k++) {
         const config = sampleChain(ctx.seed, rng);
         const graph = chainGraph(ctx.seed, config);
-        if (!ctx.fits(graph)) continue;
+        if (!ctx.fits(graph) || ctx.epochSeconds(graph) * first.epochs > secondsLeft) continue;
         const id = `h${this.bracketNo}-${drafts.length}`;
         drafts.push({ config, proposal: scratchProposal(id, graph, first.epochs, config.training), query: { graph, epochs: first.epochs, parentAccuracy: null, training: config.training } });
       }
@@ -118,11 +125,12 @@ export class Hyperband implements SearchStrategy {
       const seedDraft = drafts[0]?.proposal.id === 'h0-0' ? drafts.slice(0, 1) : [];
       if (seedDraft.length && services?.predictAccuracy) seedDraft[0].proposal.predictedAccuracy = services.predictAccuracy([seedDraft[0].query])[0];
       let chosen = [...seedDraft, ...screenByPrediction(drafts.slice(seedDraft.length), first.n - seedDraft.length, services)];
-      // As many of the bracket's configurations as the time left allows (all of them as planned, unless the machine
-      // is slower than measured); the very first configuration is always tried, the job's hard end stops it.
+      // As many of the bracket's configurations as the time left allows, in the order drawn (all of them as
+      // planned, unless the machine is slower than measured); the very first configuration is always tried, the job's
+      // hard end stops it. The search ends when not one more fits.
       let cost = 0;
-      const affordable = chosen.filter((d) => (cost += ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs) <= ctx.searchSecondsLeft());
-      chosen = this.best.id === null ? chosen.slice(0, Math.max(1, affordable.length)) : affordable.length === chosen.length ? chosen : [];
+      const affordable = chosen.filter((d) => (cost += ctx.epochSeconds(d.proposal.state.graph) * d.proposal.epochs) <= secondsLeft);
+      chosen = this.best.id === null ? chosen.slice(0, Math.max(1, affordable.length)) : affordable;
       if (!chosen.length) return null;
       this.live = [];
       this.pending.clear();

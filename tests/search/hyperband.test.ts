@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backend/ladder.js';
 import { mlp, smallCnn, textCnn } from '../../engine/graph/presets.js';
 import { validateGraph } from '../../engine/graph/validate.js';
+import { graphMetrics } from '../../engine/graph/metrics.js';
 import { chainGraph, sampleChain } from '../../engine/search/chainSpace.js';
 import { bracketEpochs, Hyperband, hyperbandBrackets, hyperbandPlan } from '../../engine/search/hyperband.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
@@ -55,6 +56,19 @@ describe('Hyperband++ search', () => {
         expect(c.training.lrStart).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('on a slow machine, draws again the configurations that would outlast the search instead of ending it', async () => {
+    const seed = smallCnn([12, 12, 1], 4);
+    // An epoch costs 1 s per 10K multiply-adds: the seed 19 s, most of the chain space more than the 60 s left.
+    const epochSeconds = (g: Parameters<typeof graphMetrics>[0]) => graphMetrics(g).macs / 1e4;
+    const a = await driveStrategy(new Hyperband({ R: 1, eta: 3 }), seed, { generations: 8, epochSeconds, searchSecondsLeft: () => 60 });
+    expect(a.generations).toHaveLength(8);
+    for (const p of a.generations.flat()) expect(epochSeconds(p.state.graph) * p.epochs).toBeLessThanOrEqual(60);
+    expect(new Set(a.generations.flat().map((p) => p.id)).size).toBe(8);
+    // When not even the seed fits, the seed is still tried once (the job's hard end stops it), and the search ends.
+    const b = await driveStrategy(new Hyperband({ R: 1, eta: 3 }), seed, { generations: 8, epochSeconds, searchSecondsLeft: () => 1 });
+    expect(b.generations.map((g) => g.map((p) => p.id))).toEqual([['h0-0']]);
   });
 
   it('runs successive halving: the best 1/η train on from their own weights, deterministically', async () => {
