@@ -12,15 +12,20 @@ const base: AutoInputs = { kind: 'images', trainCount: 50000, classes: 10, dcn: 
 describe('--strategy auto', () => {
   it('picks by the documented rules, in order', () => {
     expect(chooseStrategy({ ...base, latencyLimit: true }).strategy).toBe('pareto');
-    expect(chooseStrategy({ ...base, seedEpochSeconds: 50 }).strategy).toBe('hill');
+    // 600 s of search: 60 epochs at 10 s, 12 at 50 s, 6 at 100 s.
+    expect(chooseStrategy({ ...base, seedEpochSeconds: 100 }).strategy).toBe('hill');
     expect(chooseStrategy({ ...base, kind: 'text' }).strategy).toBe('hyperband');
+    expect(chooseStrategy({ ...base, kind: 'text', seedEpochSeconds: 50 }).strategy).toBe('ncevolve');
+    expect(chooseStrategy({ ...base, kind: 'text', seedEpochSeconds: 100 }).strategy).toBe('hill');
     expect(chooseStrategy({ ...base, kind: 'table' }).strategy).toBe('hyperband');
+    expect(chooseStrategy({ ...base, kind: 'table', seedEpochSeconds: 50 }).strategy).toBe('hyperband');
     expect(chooseStrategy({ ...base, kind: 'table', seedEpochSeconds: 100 }).strategy).toBe('hill');
     expect(chooseStrategy({ ...base, dcn: 0.7, searchSeconds: 3000 }).strategy).toBe('prune-replace');
     expect(chooseStrategy({ ...base, dcn: 0.85, searchSeconds: 3000 }).strategy).toBe('ncevolve');
     expect(chooseStrategy({ ...base, dcn: 0.85 }).strategy).toBe('ncevolve');
+    expect(chooseStrategy({ ...base, dcn: 0.7, seedEpochSeconds: 50 }).strategy).toBe('ncevolve');
     expect(chooseStrategy({ ...base, dcn: 0.97 }).strategy).toBe('hill');
-    expect(chooseStrategy({ ...base, searchSeconds: 300 }).strategy).toBe('hill');
+    expect(chooseStrategy({ ...base, searchSeconds: 90 }).strategy).toBe('hill');
     const r = chooseStrategy({ ...base, kind: 'text' });
     expect(r.reasons.join(' ')).toMatch(/text data/);
     expect(r.reasons.join(' ')).toMatch(/60 epochs/);
@@ -44,13 +49,14 @@ describe('--strategy auto', () => {
     const events = readJournal(path.join(out, 'journal.jsonl')).events;
     const choices = events.filter((e) => e.type === 'strategy-choice');
     expect(choices).toHaveLength(1);
-    // Text: Hyperband++, unless this machine is so slow right now that the seed affords under 15 epochs.
+    // Text: Hyperband++ with 40 seed epochs or more, NCEvolve with 10 to 40, hill climbing below: how many the
+    // budget affords depends on how fast this machine is right now.
     const choice = String(choices[0].strategy);
-    expect(['hyperband', 'hill']).toContain(choice);
+    expect(['hyperband', 'ncevolve', 'hill']).toContain(choice);
     const log = events.find((e) => e.type === 'log' && String(e.message).startsWith(`Strategy auto → ${choice}: `));
-    expect(String(log?.message)).toMatch(choice === 'hyperband' ? /text data/ : /too few/);
+    expect(String(log?.message)).toMatch(choice === 'hill' ? /too few/ : /text data/);
     const first = events.find((e) => e.type === 'candidate')!;
-    expect(first.id).toBe(choice === 'hyperband' ? 'h0-0' : 'c0');
+    expect(first.id).toBe({ hyperband: 'h0-0', ncevolve: 'n0', hill: 'c0' }[choice]);
     expect(events.find((e) => e.type === 'plan')).toBeDefined();
   });
 
