@@ -19,8 +19,8 @@
  * Depthwise variants pair channel c of x with channel c of dy. The filter gradient, with the SIMD kernels and a
  * channel multiplier of 1 (what separable convolutions use), is one direct kernel (depthwise_filter_grad); otherwise
  * it runs one grouped convolution over [1, H, W, c·b] with a [oh, ow, c·b, m] filter and sums over b, which XNNPACK
- * runs about a hundred times slower per multiply-add than a 3×3 depthwise convolution (its filter is the size of
- * the image). The input gradient runs a depthwise convolution with the flipped filter and sums over the channel
+ * runs about ten times slower per multiply-add than a 3×3 depthwise convolution (its filter is the size of the
+ * image). The input gradient runs a depthwise convolution with the flipped filter and sums over the channel
  * multiplier.
  */
 import { backend_util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
@@ -327,7 +327,7 @@ export function depthwiseFilterGradient(r: KernelRunner, x: TensorInfo, dy: Tens
  * The depthwise filter gradient (channel multiplier 1) as NetSprout's SIMD kernel: x zero-padded and cropped to
  * [b, needH, needW, c] as for conv2dFilterGradientSimd, then each image chunk sums its taps into a part of its own and
  * the parts are added in order (the same bits on any number of threads). [64,28,28,16] with a 3×3 filter: 7.2M
- * multiply-adds that the grouped convolution took about 100 ms for.
+ * multiply-adds, 4.5 ms here where the grouped convolution took 75 ms (both measured on a loaded machine).
  */
 function depthwiseFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, needH: number, needW: number): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
