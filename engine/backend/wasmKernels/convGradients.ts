@@ -37,6 +37,20 @@ function stridesDilations(info: Conv2DInfo): { sh: number; sw: number; dh: numbe
   return { sh: info.strideHeight, sw: info.strideWidth, dh: info.dilationHeight, dw: info.dilationWidth };
 }
 
+/**
+ * x zero-padded (and cropped) by SIMD kernel to the [b, needH, needW, c] that a convolution reads (its padding before,
+ * whatever it reads after); x itself where that is x.
+ */
+function paddedForConv(r: KernelRunner, x: TensorInfo, info: Conv2DInfo, needH: number, needW: number): TensorInfo {
+  const [b, h, w, c] = x.shape;
+  const { top, left } = info.padInfo;
+  if (top === 0 && left === 0 && needH === h && needW === w) return x;
+  const be = r.backend;
+  const xp = r.allocate([b, needH, needW, c]);
+  runSimd(be, 'pad_nhwc', [address(be, x), address(be, xp), h, w, c, needH, needW, top, left], b * needH, 4 * simdThreads(be));
+  return xp;
+}
+
 /** dW for a regular 2-D convolution. x: [b, h, w, c] (NHWC), dy: [b, oh, ow, o]. Returns [kh, kw, c, o]. */
 export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
@@ -84,15 +98,10 @@ export function conv2dFilterGradient(r: KernelRunner, x: TensorInfo, dy: TensorI
  */
 function conv2dFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, needH: number, needW: number): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
-  const [b, h, w, c] = x.shape;
+  const [b, , , c] = x.shape;
   const [kh, kw, o] = [info.filterHeight, info.filterWidth, info.outChannels];
-  const { top, left } = info.padInfo;
   const be = r.backend;
-  let xp = x;
-  if (top !== 0 || left !== 0 || needH !== h || needW !== w) {
-    xp = r.allocate([b, needH, needW, c]);
-    runSimd(be, 'pad_nhwc', [address(be, x), address(be, xp), h, w, c, needH, needW, top, left], b * needH, 4 * simdThreads(be));
-  }
+  const xp = paddedForConv(r, x, info, needH, needW);
   const size = kh * kw * c * o;
   // A fixed number of image chunks, each summed into its own part, the parts then added in order: the same bits on
   // any number of threads, and enough chunks for the threads to balance.
@@ -331,15 +340,10 @@ export function depthwiseFilterGradient(r: KernelRunner, x: TensorInfo, dy: Tens
  */
 function depthwiseFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, needH: number, needW: number): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
-  const [b, h, w, c] = x.shape;
+  const [b, , , c] = x.shape;
   const [kh, kw] = [info.filterHeight, info.filterWidth];
-  const { top, left } = info.padInfo;
   const be = r.backend;
-  let xp = x;
-  if (top !== 0 || left !== 0 || needH !== h || needW !== w) {
-    xp = r.allocate([b, needH, needW, c]);
-    runSimd(be, 'pad_nhwc', [address(be, x), address(be, xp), h, w, c, needH, needW, top, left], b * needH, 4 * simdThreads(be));
-  }
+  const xp = paddedForConv(r, x, info, needH, needW);
   const size = kh * kw * c;
   const { count } = chunkRanges(b, FILTER_GRAD_CHUNKS);
   const out = r.allocate([kh, kw, c, 1]);
@@ -359,18 +363,13 @@ function depthwiseFilterGradientSimd(r: KernelRunner, x: TensorInfo, dy: TensorI
  */
 export function depthwiseConv2dSimd(r: KernelRunner, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { sh, sw, dh, dw } = stridesDilations(info);
-  const [b, h, w, c] = x.shape;
+  const [b, , , c] = x.shape;
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];
   const needH = (oh - 1) * sh + (kh - 1) * dh + 1;
   const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
-  const { top, left } = info.padInfo;
   const be = r.backend;
-  let xp = x;
-  if (top !== 0 || left !== 0 || needH !== h || needW !== w) {
-    xp = r.allocate([b, needH, needW, c]);
-    runSimd(be, 'pad_nhwc', [address(be, x), address(be, xp), h, w, c, needH, needW, top, left], b * needH, 4 * simdThreads(be));
-  }
+  const xp = paddedForConv(r, x, info, needH, needW);
   const y = r.allocate([b, oh, ow, c]);
   if (b * oh > 0) runSimd(be, 'depthwise_conv2d', [address(be, xp), address(be, filter), address(be, y), needH, needW, c, oh, ow, kh, kw, sh, sw, dh, dw], b * oh, 4 * simdThreads(be));
   return y;
