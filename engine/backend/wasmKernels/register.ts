@@ -46,16 +46,19 @@ function kernel(
   return {
     kernelName,
     backendName,
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const r = new KernelRunner(backend as KernelBackend, backendName);
-      try {
-        return r.finish(body(r, inputs as Record<string, TensorInfo>, attrs as Attrs));
-      } catch (e) {
-        r.disposeAll();
-        throw e;
-      }
-    },
+    kernelFunc: ({ inputs, attrs, backend }) => withRunner(backend as KernelBackend, backendName, (r) => body(r, inputs as Record<string, TensorInfo>, attrs as Attrs)),
   };
+}
+
+/** Runs `body` with a KernelRunner: its result kept, every intermediate freed, also when it throws. */
+function withRunner(backend: KernelBackend, backendName: string, body: (r: KernelRunner) => TensorInfo): TensorInfo {
+  const r = new KernelRunner(backend, backendName);
+  try {
+    return r.finish(body(r));
+  } catch (e) {
+    r.disposeAll();
+    throw e;
+  }
 }
 
 type Pad = Parameters<typeof convInfoFor>[4];
@@ -77,14 +80,8 @@ function conv2dKernel(backendName: string, original: KernelConfig | undefined): 
       const info = convInfoFor(x.shape, filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, false);
       const fits = info.strideHeight === 1 && info.strideWidth === 1 && info.inChannels >= 4 && x.dtype === 'float32' && filter.dtype === 'float32';
       if (fits && (a.dataFormat ?? 'NHWC') === 'NHWC' && simdKernels(args.backend as KernelBackend)) {
-        const r = new KernelRunner(args.backend as KernelBackend, backendName);
-        try {
-          const out = { oh: info.outHeight, ow: info.outWidth, top: info.padInfo.top, left: info.padInfo.left, dh: info.dilationHeight, dw: info.dilationWidth };
-          return r.finish(conv2dStride1Simd(r, x, filter, false, out));
-        } catch (e) {
-          r.disposeAll();
-          throw e;
-        }
+        const out = { oh: info.outHeight, ow: info.outWidth, top: info.padInfo.top, left: info.padInfo.left, dh: info.dilationHeight, dw: info.dilationWidth };
+        return withRunner(args.backend as KernelBackend, backendName, (r) => conv2dStride1Simd(r, x, filter, false, out));
       }
       if (!original) throw new Error('Conv2D: no kernel for this case');
       return original.kernelFunc(args);
@@ -108,13 +105,7 @@ function depthwiseKernel(backendName: string, original: KernelConfig | undefined
       const fits = filter.shape[3] === 1 && x.dtype === 'float32' && filter.dtype === 'float32' && (a.dataFormat ?? 'NHWC') === 'NHWC';
       if (fits && simdKernels(args.backend as KernelBackend)) {
         const info = convInfoFor(x.shape, filter.shape, a.strides as Pair, (a.dilations as Pair) ?? 1, a.pad as Pad, a.dimRoundingMode as Rounding, true);
-        const r = new KernelRunner(args.backend as KernelBackend, backendName);
-        try {
-          return r.finish(depthwiseConv2dSimd(r, x, filter, info));
-        } catch (e) {
-          r.disposeAll();
-          throw e;
-        }
+        return withRunner(args.backend as KernelBackend, backendName, (r) => depthwiseConv2dSimd(r, x, filter, info));
       }
       if (!original) throw new Error('DepthwiseConv2dNative: no kernel for this case');
       return original.kernelFunc(args);
