@@ -1,5 +1,5 @@
 /**
- * npm run build:starter-experiments [-- --budget 75s] [-- --runs fashion:hill:0,sample:random:1,...] [-- --sample fashion:40,sample:40] [-- --append]
+ * npm run build:starter-experiments [-- --budget 75s] [-- --runs fashion:hill:0,sample:random:1,...] [-- --sample fashion:40,sample:40] [-- --append] [-- --from FOLDER]
  *
  * Builds the starter experiment database shipped in assets/tapas/starter-experiments.jsonl: short search jobs on
  * public data — Fashion-MNIST (Debian's dataset-fashion-mnist, a 6,000-image subset) and the bundled sample — with
@@ -8,9 +8,12 @@
  * fitted on the others (leave one job out). Each run takes its budget; run it in parts with --runs and --append.
  * --sample also trains that many networks drawn from the Hyperband++ chain space (random architecture and training
  * hyper-parameters, 1 or 2 epochs, on 1,500 training examples; --sample-limit), as TAPAS initialises its database, recorded in
- * groups of ten as pseudo-jobs; --runs none skips the search jobs.
+ * groups of ten as pseudo-jobs; --runs none skips the search jobs. --from FOLDER adds the experiments that other runs
+ * recorded — one experiment database, or a folder of them, such as bench/tmp/strategies-experiments, where
+ * `npm run bench:strategies` keeps each run's (Fashion-MNIST and SpamAssassin jobs at full size); records already
+ * in the starter database are not added twice.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
@@ -45,7 +48,11 @@ const runs = (opt('--runs', '') === 'none' ? '' : opt('--runs', 'fashion:hill:0,
   });
 
 const previous: ExperimentRecord[] = args.includes('--append') && existsSync(STARTER_EXPERIMENTS) ? readFileSync(STARTER_EXPERIMENTS, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)) : [];
-const collected: ExperimentRecord[] = [...previous];
+const fromRoot = opt('--from', '');
+const fromDbs = !fromRoot ? [] : existsSync(path.join(fromRoot, 'experiments.jsonl')) ? [fromRoot] : readdirSync(fromRoot).map((n) => path.join(fromRoot, n));
+const fromRecords = fromDbs.flatMap((dir) => readExperiments({ dir, starter: false }));
+if (fromRoot) process.stdout.write(`${fromRecords.length} experiments from ${new Set(fromRecords.map((r) => r.job)).size} jobs in ${fromRoot}\n`);
+const collected: ExperimentRecord[] = [...new Map([...previous, ...fromRecords].map((r) => [JSON.stringify(r), r])).values()];
 for (const run of runs) {
   const d = DATASETS[run.dataset];
   if (!d || !existsSync(d.data)) {

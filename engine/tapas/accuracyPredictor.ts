@@ -60,6 +60,17 @@ export function selectExperiments(records: ExperimentRecord[], dcn: number, tau 
   }
 }
 
+/**
+ * What a job fits its predictor on: the experiments of other jobs on the same kind of data, of datasets whose
+ * difficulty is near its own (selectExperiments).
+ */
+export function experimentsForJob(records: ExperimentRecord[], job: { job: string; kind: ExperimentRecord['kind']; dcn: number }): { records: ExperimentRecord[]; tau: number } {
+  return selectExperiments(
+    records.filter((r) => r.kind === job.kind && r.job !== job.job),
+    job.dcn,
+  );
+}
+
 export class AccuracyPredictor {
   private constructor(private readonly forest: RandomForestRegression, readonly fittedOn: number) {}
 
@@ -125,9 +136,10 @@ export interface HeldOutJob {
 }
 
 /**
- * How well the predictor ranks the networks of jobs it was not fitted on: for each job, fit on every other job's
- * experiments (selected by difficulty as a job would), predict the held-out job's, and correlate the ranks with the
- * accuracies reached. Jobs with fewer than `minExperiments` are skipped.
+ * How well the predictor ranks the networks of jobs it was not fitted on: for each job, fit on the other jobs'
+ * experiments as the job itself would (experimentsForJob: same kind of data, similar difficulty), predict the
+ * held-out job's, and correlate the ranks with the accuracies reached. Jobs with fewer than `minExperiments` are
+ * skipped.
  */
 export function leaveOneJobOut(records: ExperimentRecord[], minExperiments = 5): { jobs: HeldOutJob[]; meanSpearman: number } {
   const jobs = [...new Set(records.map((r) => r.job))];
@@ -135,7 +147,7 @@ export function leaveOneJobOut(records: ExperimentRecord[], minExperiments = 5):
   for (const job of jobs) {
     const held = records.filter((r) => r.job === job);
     if (held.length < minExperiments) continue;
-    const { records: near } = selectExperiments(records.filter((r) => r.job !== job), held[0].dcn);
+    const { records: near } = experimentsForJob(records, held[0]);
     const predictor = AccuracyPredictor.fit(near);
     if (!predictor) continue;
     const predicted = predictor.predict(held);

@@ -12,7 +12,7 @@ import type { DataKind } from '../data/detectKind.js';
 import type { Graph } from '../graph/types.js';
 import type { PredictionQuery, TrainingSettings } from '../search/strategyServices.js';
 import type { TrainData } from '../train/trainer.js';
-import { AccuracyPredictor, selectExperiments } from './accuracyPredictor.js';
+import { AccuracyPredictor, experimentsForJob } from './accuracyPredictor.js';
 import { encodeArchitecture } from './architectureEncoding.js';
 import { datasetFingerprint, measureDifficulty } from './datasetDifficulty.js';
 import { appendExperiments, knownDifficulty, readExperiments, rememberDifficulty, type ExperimentRecord } from './experimentDb.js';
@@ -73,8 +73,7 @@ export async function prepareJobTapas(o: JobTapasOptions): Promise<JobTapas> {
   if (existsSync(snapshot)) {
     fitted = readFileSync(snapshot, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ExperimentRecord);
   } else {
-    const all = readExperiments().filter((r) => r.kind === kind && r.job !== known!.job);
-    const { records, tau } = selectExperiments(all, known.dcn);
+    const { records, tau } = experimentsForJob(readExperiments(), { ...known, kind });
     fitted = records;
     writeFileSync(snapshot, records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
     o.log(records.length ? `Accuracy predictor (TAPAS): ${records.length} experiments on ${kind} of similar difficulty (|ΔDCN| ≤ ${tau.toFixed(2)}).` : `Accuracy predictor (TAPAS): no experiments on ${kind} yet; candidates are not screened.`);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../engine/backend/ladder.js';
 import { smallCnn } from '../../engine/graph/presets.js';
 import { chainGraph, sampleChain } from '../../engine/search/chainSpace.js';
-import { AccuracyPredictor, leaveOneJobOut, spearman } from '../../engine/tapas/accuracyPredictor.js';
+import { AccuracyPredictor, experimentsForJob, leaveOneJobOut, spearman } from '../../engine/tapas/accuracyPredictor.js';
 import { encodeArchitecture } from '../../engine/tapas/architectureEncoding.js';
 import { datasetFingerprint, measureDifficulty } from '../../engine/tapas/datasetDifficulty.js';
 import { appendExperiments, clearExperiments, experimentsSummary, knownDifficulty, readExperiments, rememberDifficulty, type ExperimentRecord } from '../../engine/tapas/experimentDb.js';
@@ -49,6 +49,18 @@ describe('the train-less accuracy predictor', () => {
     const accs = rng.shuffle(shuffled.map((r) => r.accuracy));
     shuffled.forEach((r, i) => (r.accuracy = accs[i]));
     expect(Math.abs(leaveOneJobOut(shuffled).meanSpearman)).toBeLessThan(meanSpearman - 0.3);
+  });
+
+  it('scores each held-out job with the predictor a job would fit: other jobs on the same kind of data only', () => {
+    const images = syntheticExperiments(4, 20, 4);
+    // Text jobs whose accuracies run against the images' rule: had they been in the fit, the scores would change.
+    const text = syntheticExperiments(3, 20, 5).map((r) => ({ ...r, job: `text-${r.job}`, kind: 'text' as const, accuracy: 1 - r.accuracy }));
+    const mixed = leaveOneJobOut([...images, ...text]);
+    expect(mixed.jobs).toHaveLength(7);
+    expect(mixed.jobs.filter((j) => !j.job.startsWith('text-'))).toEqual(leaveOneJobOut(images).jobs);
+    const picked = experimentsForJob([...images, ...text], { job: 'job1', kind: 'images', dcn: images[20].dcn }).records;
+    expect(picked.length).toBeGreaterThan(0);
+    expect(picked.every((r) => r.kind === 'images' && r.job !== 'job1')).toBe(true);
   });
 
   it('computes Spearman correlations with ties, and needs enough experiments to fit', () => {
