@@ -21,3 +21,15 @@ export function parseBudget(value: string): number {
   if (seconds < 10) throw new NetSproutError('BUDGET_INVALID', `A budget of ${seconds} s is too short to train anything.`, 'Give at least 10 seconds.');
   return seconds;
 }
+
+/**
+ * The job's speed estimate (seconds per training sample per multiply-add) after a training that ran at `observed`:
+ * an average over the trainings so far, weighted to the recent ones, in which one training counts as at most three
+ * times faster or slower than the estimate. The estimate scales with multiply-adds, and a network whose time goes
+ * elsewhere (on SpamAssassin, a text network shrunk to its embedding: 128 multiply-adds, 36 s an epoch) would
+ * otherwise multiply it more than twentyfold, and every plan after it would expect candidates to take far longer
+ * than they do.
+ */
+export function updateSpeedEstimate(estimate: number, observed: number): number {
+  return 0.7 * estimate + 0.3 * Math.min(3 * estimate, Math.max(estimate / 3, observed));
+}

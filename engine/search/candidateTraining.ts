@@ -114,9 +114,11 @@ export async function trainCandidate(p: Proposal, ctx: CandidateTrainingContext)
       onRestart: (r, next) => ctx.log?.(restartMessage(p.id, r, next)),
     });
     if (ctx.signal?.aborted) throw jobStopped(ctx.jobDir);
+    const te = performance.now();
     const accuracy = (await evaluate(model, ctx.data.validation)).accuracy;
+    const evalSeconds = Number(((performance.now() - te) / 1000).toFixed(3));
     await saveCheckpoint(path.join(ctx.jobDir, 'candidates', p.id), model.graph, model.allWeights(), ctx.data.spec);
-    return { result: { ...base, accuracyInherited, accuracy, seconds: (performance.now() - ts) / 1000, status: 'trained' }, samplesSeen: tr.samplesSeen, trainSeconds: tr.seconds };
+    return { result: { ...base, accuracyInherited, accuracy, seconds: (performance.now() - ts) / 1000, evalSeconds, status: 'trained' }, samplesSeen: tr.samplesSeen, trainSeconds: tr.seconds };
   } catch (e) {
     if (e instanceof NetSproutError && e.code === 'JOB_CANCELLED') throw e;
     const message = (e as Error).message ?? String(e);

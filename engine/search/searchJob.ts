@@ -24,6 +24,7 @@ import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train, type TrainProgress } from '../train/trainer.js';
 import { BayesOpt } from './bayesOpt.js';
+import { updateSpeedEstimate } from './budget.js';
 import { verifyFront, type FrontVerification, type VerifiedMember } from './frontVerification.js';
 import { HillClimb } from './hillClimb.js';
 import { keepingBackend, prepareJobTarget, type JobTarget } from './jobTarget.js';
@@ -365,8 +366,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
           log,
         });
         if (result.status === 'trained') {
-          // Keep the speed estimate current: an average over the trainings so far, weighted to the recent ones.
-          if (samplesSeen > 0) secPerSamplePerMac = 0.7 * secPerSamplePerMac + 0.3 * (trainSeconds / samplesSeen / (result.macs + 1e5));
+          // Keep the speed estimate current.
+          if (samplesSeen > 0) secPerSamplePerMac = updateSpeedEstimate(secPerSamplePerMac, trainSeconds / samplesSeen / (result.macs + 1e5));
           // Every trained network goes into the experiment database (the architecture, not the weights or the data).
           tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: toTrain.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
         }
@@ -454,8 +455,13 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     log(`Recommended candidate ${bestId} (validation accuracy ${(bestAccuracy * 100).toFixed(2)}%); final training.`);
     const best = await ctx.loadState(bestId);
     const model = GraphModel.withWeights(best.graph, best.weights, spec.seed);
-    // Time kept back for evaluating (validation and test) and saving.
-    const reserve = 0.5 + (data.validation.y.length + (data.test?.y.length ?? 0)) * inferenceSecondsPerSample(best.graph);
+    // Time kept back for evaluating (validation and test) and saving: from the best candidate's own evaluation when it
+    // was timed (a fifth more for variation), else from the speed estimate, which scales with multiply-adds and can be
+    // far off for a network whose time goes elsewhere (an NSGA-II job on SpamAssassin kept back about 75 s for a few
+    // seconds of evaluating, and ended at 823 s of 900).
+    const measuredEval = completed.get(bestId)?.evalSeconds;
+    const secondsPerEvalSample = measuredEval ? (1.2 * measuredEval) / Math.max(1, data.validation.y.length) : inferenceSecondsPerSample(best.graph);
+    const reserve = 0.5 + (data.validation.y.length + (data.test?.y.length ?? 0)) * secondsPerEvalSample;
     const finalSeconds = Math.max(0, spec.budgetSeconds - elapsed() - reserve);
     const finalTraining = trainingOf.get(bestId);
     const finalRun = await train(model, data.train, {

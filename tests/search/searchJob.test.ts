@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBudget } from '../../engine/search/budget.js';
+import { parseBudget, updateSpeedEstimate } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
 import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
@@ -19,6 +19,17 @@ describe('budgets', () => {
     expect(parseBudget('90s')).toBe(90);
     expect(() => parseBudget('soon')).toThrow(/not a budget/);
     expect(() => parseBudget('2s')).toThrow(/too short/);
+  });
+
+  it('moves the speed estimate toward each training, at most threefold per training', () => {
+    expect(updateSpeedEstimate(1e-9, 1.2e-9)).toBeCloseTo(1.06e-9, 20);
+    // A text network shrunk to its embedding (SpamAssassin): 72 times the estimate per multiply-add; counted as 3 times.
+    expect(updateSpeedEstimate(1e-9, 7.2e-8)).toBeCloseTo(1.6e-9, 20);
+    expect(updateSpeedEstimate(1e-9, 1e-12)).toBeCloseTo(0.8e-9, 20);
+    // A lasting change of speed is followed within a few trainings.
+    let e = 1e-9;
+    for (let i = 0; i < 12; i++) e = updateSpeedEstimate(e, 1e-8);
+    expect(e).toBeGreaterThan(0.95e-8);
   });
 });
 
@@ -56,6 +67,8 @@ describe('search jobs', () => {
     expect(candidates.length).toBe(last.candidates);
     expect(candidates[0]).toMatchObject({ id: 'c0', parentId: null, accuracyInherited: null, status: 'trained' });
     for (const c of candidates) for (const k of ['id', 'parentId', 'morphs', 'accuracyInherited', 'accuracy', 'params', 'macs', 'seconds']) expect(c).toHaveProperty(k);
+    // Each trained candidate's evaluation is timed (the final training keeps back time for evaluating from it).
+    for (const c of candidates.filter((c) => c.status === 'trained')) expect(c.evalSeconds as number).toBeGreaterThan(0);
     const children = candidates.filter((c) => (c.morphs as unknown[]).length > 0);
     expect(children.length).toBeGreaterThan(0);
     // Morphisms keep the function: a child starts from (about) its parent's accuracy.
