@@ -19,8 +19,8 @@
  * 7. Otherwise → hill.
  * Rules 3 and 6 below 40 epochs come from `npm run bench:strategies` at 15 minutes (about 12 seed epochs of the
  * SpamAssassin text network, 15 of the Fashion-MNIST image network). NCEvolve was ahead of hill climbing, which these
- * rules picked before (15 epochs was the bound of rule 2), on both: 99.17% against 98.68% on SpamAssassin, the best
- * of every strategy there; on Fashion-MNIST 90.62% against 89.85% at one commit, and 91.54% against 90.94% with
+ * rules picked before (15 epochs was the bound of rule 2), on both: 99.17% against 98.68% on SpamAssassin, level
+ * best there with NSGA-II; on Fashion-MNIST 90.62% against 89.85% at one commit, and 91.54% against 90.94% with
  * faster separable convolutions, the best of every strategy there (Hyperband++ next, 91.21%). One run per strategy,
  * so margins under a point are within the spread of seeds.
  * EAS and Bayesian optimisation are never picked: EAS's controller needs hundreds of networks to learn (the paper
