@@ -428,6 +428,14 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         );
       }
     }
+    // Seconds a candidate takes to evaluate one sample: from its own evaluation on the validation split when that was
+    // timed (a fifth more for variation), else from the speed estimate, which scales with multiply-adds and can be far
+    // off for a network whose time goes elsewhere (an NSGA-II job on SpamAssassin kept back about 75 s for a few
+    // seconds of evaluating, and ended at 823 s of 900).
+    const evalSecondsPerSample = (id: string, g: Graph) => {
+      const measured = completed.get(id)?.evalSeconds;
+      return measured ? (1.2 * measured) / Math.max(1, prepared.validation.y.length) : inferenceSecondsPerSample(g);
+    };
     // The recommended model: the most accurate on the verified front (it keeps every limit, measured where possible).
     const onFront = verification.members;
     let bestId: string;
@@ -443,7 +451,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const { frontTest, untested } = await testFront(onFront, {
       test: data.test,
       loadState: ctx.loadState,
-      secondsPerSample: inferenceSecondsPerSample,
+      secondsPerSample: evalSecondsPerSample,
       allowanceSeconds: 0.4 * Math.max(0, spec.budgetSeconds - elapsed()),
       seed: spec.seed,
       signal: opts.signal,
@@ -455,13 +463,8 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     log(`Recommended candidate ${bestId} (validation accuracy ${(bestAccuracy * 100).toFixed(2)}%); final training.`);
     const best = await ctx.loadState(bestId);
     const model = GraphModel.withWeights(best.graph, best.weights, spec.seed);
-    // Time kept back for evaluating (validation and test) and saving: from the best candidate's own evaluation when it
-    // was timed (a fifth more for variation), else from the speed estimate, which scales with multiply-adds and can be
-    // far off for a network whose time goes elsewhere (an NSGA-II job on SpamAssassin kept back about 75 s for a few
-    // seconds of evaluating, and ended at 823 s of 900).
-    const measuredEval = completed.get(bestId)?.evalSeconds;
-    const secondsPerEvalSample = measuredEval ? (1.2 * measuredEval) / Math.max(1, data.validation.y.length) : inferenceSecondsPerSample(best.graph);
-    const reserve = 0.5 + (data.validation.y.length + (data.test?.y.length ?? 0)) * secondsPerEvalSample;
+    // Time kept back for evaluating (validation and test) and saving.
+    const reserve = 0.5 + (data.validation.y.length + (data.test?.y.length ?? 0)) * evalSecondsPerSample(bestId, best.graph);
     const finalSeconds = Math.max(0, spec.budgetSeconds - elapsed() - reserve);
     const finalTraining = trainingOf.get(bestId);
     const finalRun = await train(model, data.train, {
@@ -530,7 +533,7 @@ function verificationFromEvent(e: JournalEvent): FrontVerification {
  */
 async function testFront(
   members: VerifiedMember[],
-  o: { test: PreparedData['test']; loadState: StrategyContext['loadState']; secondsPerSample: (g: Graph) => number; allowanceSeconds: number; seed: number; signal?: AbortSignal },
+  o: { test: PreparedData['test']; loadState: StrategyContext['loadState']; secondsPerSample: (id: string, g: Graph) => number; allowanceSeconds: number; seed: number; signal?: AbortSignal },
 ): Promise<{ frontTest: Map<string, number | null>; untested: string[] }> {
   const frontTest = new Map<string, number | null>();
   const untested: string[] = [];
@@ -540,7 +543,7 @@ async function testFront(
     if (!o.test) continue;
     throwIfStopped(o.signal, 'testing the front');
     const s = await o.loadState(m.id);
-    const estimate = o.test.y.length * o.secondsPerSample(s.graph);
+    const estimate = o.test.y.length * o.secondsPerSample(m.id, s.graph);
     if (estimate > allowance) {
       untested.push(m.id);
       continue;
