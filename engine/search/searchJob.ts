@@ -24,7 +24,7 @@ import { GraphModel } from '../train/graphModel.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train, type TrainProgress } from '../train/trainer.js';
 import { BayesOpt } from './bayesOpt.js';
-import { updateSpeedEstimate } from './budget.js';
+import { inferenceWork, journalledSpeed, trainingWork, updateSpeedEstimate } from './budget.js';
 import { verifyFront, type FrontVerification, type VerifiedMember } from './frontVerification.js';
 import { HillClimb } from './hillClimb.js';
 import { keepingBackend, prepareJobTarget, type JobTarget } from './jobTarget.js';
@@ -201,10 +201,12 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const fitted = fitSeedToLimits(presetSeed, costs, limits);
     const seedGraph = fitted.graph;
     const trainCount = data.train.y.length;
-    // Throughput: seconds per training sample, scaled by multiply-accumulates; measured, and remembered in the journal.
-    let secPerSamplePerMac = Number(events.filter((e) => e.type === 'throughput').at(-1)?.secPerSamplePerMac ?? 0);
-    const seedMacs = graphMetrics(seedGraph).macs + 1e5;
-    if (!secPerSamplePerMac) {
+    // Throughput: seconds per training sample per unit of work (multiply-adds, elementwise work and weight updates,
+    // `trainingWork`); measured, and remembered in the journal.
+    const work = (g: Graph) => trainingWork(graphMetrics(g), BATCH);
+    const seedWork = work(seedGraph);
+    let secPerSampleWork = journalledSpeed(events.filter((e) => e.type === 'throughput').at(-1), graphMetrics(seedGraph), BATCH);
+    if (!secPerSampleWork) {
       const probe = GraphModel.create(seedGraph, spec.seed);
       // A few batches first, untimed: a fresh model's first steps pay one-off costs (kernel set-up, memory growth,
       // the thread pool) that made the estimate of an epoch several times too long. Then up to 100 batches or 2 s:
@@ -213,12 +215,12 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 3, seed: spec.seed });
       const r = await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 100, deadline: performance.now() + 2000, seed: spec.seed });
       probe.dispose();
-      secPerSamplePerMac = r.seconds / Math.max(1, r.samplesSeen) / seedMacs;
-      journal.append({ type: 'throughput', secPerSamplePerMac, backend: backend.chosen, elapsedSeconds: elapsed() });
+      secPerSampleWork = r.seconds / Math.max(1, r.samplesSeen) / seedWork;
+      journal.append({ type: 'throughput', secPerSampleWork, backend: backend.chosen, elapsedSeconds: elapsed() });
     }
-    const epochSeconds = (g: Graph) => trainCount * secPerSamplePerMac * (graphMetrics(g).macs + 1e5);
+    const epochSeconds = (g: Graph) => trainCount * secPerSampleWork * work(g);
     // Inference (evaluating, testing) costs about a third of training.
-    const inferenceSecondsPerSample = (g: Graph) => secPerSamplePerMac * (graphMetrics(g).macs + 1e5) / 3;
+    const inferenceSecondsPerSample = (g: Graph) => (secPerSampleWork * inferenceWork(graphMetrics(g))) / 3;
     const prepared = data;
     // TAPAS: the dataset's difficulty and the accuracy predictor, fitted on experiments of similar difficulty.
     const tapas = await prepareJobTapas({
@@ -367,7 +369,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         });
         if (result.status === 'trained') {
           // Keep the speed estimate current.
-          if (samplesSeen > 0) secPerSamplePerMac = updateSpeedEstimate(secPerSamplePerMac, trainSeconds / samplesSeen / (result.macs + 1e5));
+          if (samplesSeen > 0) secPerSampleWork = updateSpeedEstimate(secPerSampleWork, trainSeconds / samplesSeen / work(p.state.graph));
           // Every trained network goes into the experiment database (the architecture, not the weights or the data).
           tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: toTrain.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
         }

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBudget, updateSpeedEstimate } from '../../engine/search/budget.js';
+import { journalledSpeed, parseBudget, trainingWork, updateSpeedEstimate } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
 import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
@@ -23,13 +23,38 @@ describe('budgets', () => {
 
   it('moves the speed estimate toward each training, at most threefold per training', () => {
     expect(updateSpeedEstimate(1e-9, 1.2e-9)).toBeCloseTo(1.06e-9, 20);
-    // A text network shrunk to its embedding (SpamAssassin): 72 times the estimate per multiply-add; counted as 3 times.
+    // A network far slower than the work model says (SpamAssassin's embedding-only network was 72 times the estimate
+    // per multiply-add before weight updates were counted): counted as 3 times.
     expect(updateSpeedEstimate(1e-9, 7.2e-8)).toBeCloseTo(1.6e-9, 20);
     expect(updateSpeedEstimate(1e-9, 1e-12)).toBeCloseTo(0.8e-9, 20);
     // A lasting change of speed is followed within a few trainings.
     let e = 1e-9;
     for (let i = 0; i < 12; i++) e = updateSpeedEstimate(e, 1e-8);
     expect(e).toBeGreaterThan(0.95e-8);
+  });
+
+  it('costs a network by its weight updates and elementwise work too, not by multiply-adds alone', () => {
+    // Two candidates of a SpamAssassin NSGA-II job (bench:strategies), as trained at batch 64: the seed text network,
+    // 49.9 s an epoch, and its child shrunk to the embedding, 38.1 s. Multiply-adds alone put the child at a thousandth.
+    const seed = { params: 1_300_802, macs: 10_240_128, activationElements: 96_566 };
+    const embeddingOnly = { params: 1_280_258, macs: 128, activationElements: 32_566 };
+    const measured = 38.1 / 49.9;
+    const predicted = trainingWork(embeddingOnly, 64) / trainingWork(seed, 64);
+    expect((embeddingOnly.macs + 1e5) / (seed.macs + 1e5)).toBeLessThan(measured / 50);
+    expect(predicted).toBeGreaterThan(measured / 2);
+    expect(predicted).toBeLessThan(measured * 2);
+    // Weight updates are shared by the samples of a step: a larger batch costs less per sample.
+    expect(trainingWork(seed, 128)).toBeLessThan(trainingWork(seed, 64));
+  });
+
+  it("reads a journal's measured speed, converting one written before the work model", () => {
+    const seed = { params: 40_586, macs: 4_000_000, activationElements: 60_000 };
+    expect(journalledSpeed({ secPerSampleWork: 2e-10 }, seed, 64)).toBe(2e-10);
+    expect(journalledSpeed(undefined, seed, 64)).toBe(0);
+    // The old unit was seconds per (multiply-add + 1e5): the seed's time per sample must come out unchanged.
+    const old = 1e-9;
+    const speed = journalledSpeed({ secPerSamplePerMac: old }, seed, 64);
+    expect(speed * trainingWork(seed, 64)).toBeCloseTo(old * (seed.macs + 1e5), 15);
   });
 });
 
