@@ -29,7 +29,7 @@ export function parseBudget(value: string): number {
  * 1e5 for the input pipeline. Multiply-adds alone put a SpamAssassin text network shrunk to its embedding (128
  * multiply-adds, 1.28M weights) at a thousandth of what it took. The two factors are fitted to the 129 candidates
  * that the 15-minute bench:strategies runs trained on this 2-core VM (WASM backend): against each candidate's
- * measured epoch, the median error fell from 31% to 20% on SpamAssassin (the largest from 172% to 77%) and from 28%
+ * measured epoch (one speed per dataset fitted to all of its candidates), the median error fell from 31% to 20% on SpamAssassin (the largest from 172% to 77%) and from 28%
  * to 26% on Fashion-MNIST (the largest from 91% to 67%). The job's measured speed scales the whole, per machine.
  */
 export const ACTIVATION_WORK = 16;
