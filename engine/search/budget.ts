@@ -27,10 +27,10 @@ export function parseBudget(value: string): number {
  * (batch norm, activations, additions, pooling: memory-bound, about 16 multiply-adds per float of every layer output),
  * plus the optimiser's update of every weight once a step (about 600 per weight, shared by the batch's samples), plus
  * 1e5 for the input pipeline. Multiply-adds alone put a SpamAssassin text network shrunk to its embedding (128
- * multiply-adds, 1.28M weights) at a thousandth of what it took. The two factors are fitted to the 129 candidates
- * that the 15-minute bench:strategies runs trained on this 2-core VM (WASM backend). Predicting each candidate's
- * epoch from the candidates trained before it, as a job does (`updateSpeedEstimate`), the median error fell from 34%
- * to 21% on SpamAssassin and from 33% to 18% on Fashion-MNIST. The job's measured speed scales the whole.
+ * multiply-adds, 1.28M weights) at a hundredth of its parent's time; it took three quarters. The two factors are fitted
+ * to the 129 candidates that the 15-minute bench:strategies runs trained on this 2-core VM (WASM backend). Predicting
+ * each candidate's epoch from the candidates trained before it, as a job does (`updateSpeedEstimate`), the median error
+ * fell from 34% to 21% on SpamAssassin and from 33% to 18% on Fashion-MNIST. The job's measured speed scales the whole.
  */
 export const ACTIVATION_WORK = 16;
 export const WEIGHT_UPDATE_WORK = 600;

@@ -35,7 +35,7 @@ describe('budgets', () => {
 
   it('costs a network by its weight updates and elementwise work too, not by multiply-adds alone', () => {
     // Two candidates of a SpamAssassin NSGA-II job (bench:strategies), as trained at batch 64: the seed text network,
-    // 49.9 s an epoch, and its child shrunk to the embedding, 38.1 s. Multiply-adds alone put the child at a thousandth.
+    // 49.9 s an epoch, and its child shrunk to the embedding, 38.1 s. Multiply-adds alone put the child at a hundredth.
     const seed = { params: 1_300_802, macs: 10_240_128, activationElements: 96_566 };
     const embeddingOnly = { params: 1_280_258, macs: 128, activationElements: 32_566 };
     const measured = 38.1 / 49.9;
