@@ -204,8 +204,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     // Throughput: seconds per training sample per unit of work (multiply-adds, elementwise work and weight updates,
     // `trainingWork`); measured, and remembered in the journal.
     const work = (g: Graph) => trainingWork(graphMetrics(g), BATCH);
-    const seedWork = work(seedGraph);
-    let secPerSampleWork = journalledSpeed(events.filter((e) => e.type === 'throughput').at(-1), graphMetrics(seedGraph), BATCH);
+    const seedMetrics = graphMetrics(seedGraph);
+    const seedWork = trainingWork(seedMetrics, BATCH);
+    let secPerSampleWork = journalledSpeed(events.filter((e) => e.type === 'throughput').at(-1), seedMetrics, BATCH);
     if (!secPerSampleWork) {
       const probe = GraphModel.create(seedGraph, spec.seed);
       // A few batches first, untimed: a fresh model's first steps pay one-off costs (kernel set-up, memory growth,
