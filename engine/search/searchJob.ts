@@ -432,9 +432,9 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       }
     }
     // Seconds a candidate takes to evaluate one sample: from its own evaluation on the validation split when that was
-    // timed (a fifth more for variation), else from the speed estimate, which scales with multiply-adds and can be far
-    // off for a network whose time goes elsewhere (an NSGA-II job on SpamAssassin kept back about 75 s for a few
-    // seconds of evaluating, and ended at 823 s of 900).
+    // timed (a fifth more for variation), else from the speed estimate, which is a model and can be far off for one
+    // network (with multiply-adds alone, an NSGA-II job on SpamAssassin kept back about 75 s for a few seconds of
+    // evaluating, and ended at 823 s of 900).
     const evalSecondsPerSample = (id: string, g: Graph) => {
       const measured = completed.get(id)?.evalSeconds;
       return measured ? (1.2 * measured) / Math.max(1, prepared.validation.y.length) : inferenceSecondsPerSample(g);

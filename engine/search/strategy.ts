@@ -23,7 +23,7 @@ export interface CandidateResult {
   /** Latency at batch 1 on the job's target device, as its profile predicts (null without a target). */
   latencyPredictedMs: number | null;
   seconds: number;
-  /** Seconds its evaluation on the validation split took after training (trained candidates; the final training's reserve). */
+  /** Seconds its evaluation on the validation split took after training (trained candidates; for the time the front's test and the final training keep back). */
   evalSeconds?: number;
   epochs: number;
   status: 'trained' | 'failed';
