@@ -63,7 +63,8 @@ describe('job supervisor', () => {
     expect(interrupted.error?.message).toMatch(/SIGKILL/);
 
     expect((await app.resumeJob(started.id)).status).toBe('running');
-    await waitFor(() => ['done', 'failed'].includes(app.store.job(started.id)!.status), 90_000, 'the job to finish');
+    // The status event is sent once the store has written the status to disk, so wait for the event, not the store.
+    await waitFor(() => ['done', 'failed'].includes(statuses().at(-1)!) && statuses().length >= 6, 90_000, 'the job to finish');
     const done = await app.getJob(started.id);
     expect(done.status).toBe('done');
     expect(done.error).toBeUndefined();
