@@ -141,6 +141,32 @@ function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveS
   return new HillClimb({ nNeigh: p.nNeigh, nNM: p.nNM, epochNeigh: p.epochNeigh, epochSeed: p.epochSeed });
 }
 
+/**
+ * Seconds per training sample of the seed network on this machine, for the plan. A few batches first, untimed: a
+ * fresh model's first steps pay one-off costs (kernel set-up, memory growth, the thread pool) that made the estimate
+ * of an epoch several times too long. Then three windows of up to 40 batches or 1 s, and their median: four timed
+ * batches (about 40 ms) gave estimates that differed twofold from one job to the next on the same machine, and one
+ * 2-s window still missed the seed's real epoch time threefold in both directions in two 1-hour jobs (a garbage
+ * collection or another process in that window), and with it the plan and auto's choice. SGD at rate 0: the weights
+ * do not move, the work is that of training.
+ */
+async function probeSpeed(graph: Graph, data: PreparedData['train'], seed: number): Promise<{ secondsPerSample: number; spread: number }> {
+  const probe = GraphModel.create(graph, seed);
+  try {
+    const settings = { epochs: 1, batchSize: BATCH, optimizer: 'sgd' as const, lrStart: 0, lrEnd: 0, seed };
+    await train(probe, data, { ...settings, maxBatchesPerEpoch: 3 });
+    const rates: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await train(probe, data, { ...settings, maxBatchesPerEpoch: 40, deadline: performance.now() + 1000 });
+      rates.push(r.seconds / Math.max(1, r.samplesSeen));
+    }
+    rates.sort((a, b) => a - b);
+    return { secondsPerSample: rates[1], spread: rates[2] / rates[0] };
+  } finally {
+    probe.dispose();
+  }
+}
+
 export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<JobSummary> {
   const spec = await readSpec(jobDir);
   const journalFile = path.join(jobDir, 'journal.jsonl');
@@ -208,16 +234,10 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     const seedWork = trainingWork(seedMetrics, BATCH);
     let secPerSampleWork = journalledSpeed(events.filter((e) => e.type === 'throughput').at(-1), seedMetrics, BATCH);
     if (!secPerSampleWork) {
-      const probe = GraphModel.create(seedGraph, spec.seed);
-      // A few batches first, untimed: a fresh model's first steps pay one-off costs (kernel set-up, memory growth,
-      // the thread pool) that made the estimate of an epoch several times too long. Then up to 100 batches or 2 s:
-      // four timed batches (about 40 ms) gave estimates that differed twofold from one job to the next on the same
-      // machine, and with them the plan (the seed's epochs) and auto's choice.
-      await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 3, seed: spec.seed });
-      const r = await train(probe, data.train, { epochs: 1, batchSize: BATCH, optimizer: 'sgd', lrStart: 0, lrEnd: 0, maxBatchesPerEpoch: 100, deadline: performance.now() + 2000, seed: spec.seed });
-      probe.dispose();
-      secPerSampleWork = r.seconds / Math.max(1, r.samplesSeen) / seedWork;
-      journal.append({ type: 'throughput', secPerSampleWork, backend: backend.chosen, elapsedSeconds: elapsed() });
+      const probe = await probeSpeed(seedGraph, data.train, spec.seed);
+      if (probe.spread > 1.5) log(`The machine's speed varied ${probe.spread.toFixed(1)}-fold during the throughput probe (busy with other work?); the plan uses the median of its three measurements.`);
+      secPerSampleWork = probe.secondsPerSample / seedWork;
+      journal.append({ type: 'throughput', secPerSampleWork, probeSpread: Number(probe.spread.toFixed(2)), backend: backend.chosen, elapsedSeconds: elapsed() });
     }
     const epochSeconds = (g: Graph) => trainCount * secPerSampleWork * work(g);
     // Inference (evaluating, testing) costs about a third of training.
