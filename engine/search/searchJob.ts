@@ -25,6 +25,7 @@ import { makeRandom } from '../train/seededRandom.js';
 import { evaluate, train, type TrainProgress } from '../train/trainer.js';
 import { BayesOpt } from './bayesOpt.js';
 import { inferenceWork, journalledSpeed, trainingWork, updateSpeedEstimate } from './budget.js';
+import { planningSpeed, rememberSpeed, speedHistory } from './machineSpeed.js';
 import { verifyFront, type FrontVerification, type VerifiedMember } from './frontVerification.js';
 import { HillClimb } from './hillClimb.js';
 import { keepingBackend, prepareJobTarget, type JobTarget } from './jobTarget.js';
@@ -235,10 +236,18 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     let secPerSampleWork = journalledSpeed(events.filter((e) => e.type === 'throughput').at(-1), seedMetrics, BATCH);
     if (!secPerSampleWork) {
       const probe = await probeSpeed(seedGraph, data.train, spec.seed);
-      if (probe.spread > 1.5) log(`The machine's speed varied ${probe.spread.toFixed(1)}-fold during the throughput probe (busy with other work?); the plan uses the median of its three measurements.`);
-      secPerSampleWork = probe.secondsPerSample / seedWork;
-      journal.append({ type: 'throughput', secPerSampleWork, probeSpread: Number(probe.spread.toFixed(2)), backend: backend.chosen, elapsedSeconds: elapsed() });
+      if (probe.spread > 1.5) log(`The machine's speed varied ${probe.spread.toFixed(1)}-fold during the throughput probe (busy with other work?); it counts the median of its three measurements.`);
+      const probed = probe.secondsPerSample / seedWork;
+      const history = speedHistory(backend.chosen, data.kind);
+      secPerSampleWork = planningSpeed(probed, history);
+      const msPerBatch = (s: number) => `${(s * seedWork * BATCH * 1000).toFixed(0)} ms`;
+      if (Math.max(probed / secPerSampleWork, secPerSampleWork / probed) > 1.5) {
+        log(`The throughput probe measured ${msPerBatch(probed)} a batch of the seed network; this machine's last ${history.length} job(s) trained at ${history.map(msPerBatch).join(', ')}; the plan takes ${msPerBatch(secPerSampleWork)} (the median).`);
+      }
+      journal.append({ type: 'throughput', secPerSampleWork, probed, history: history.length, probeSpread: Number(probe.spread.toFixed(2)), backend: backend.chosen, elapsedSeconds: elapsed() });
     }
+    // What this run's trainings took against their work, for the machine's speed record (`machineSpeed`).
+    const measured = { seconds: 0, work: 0, trainings: 0, add(seconds: number, w: number) { this.seconds += seconds; this.work += w; this.trainings++; } };
     const epochSeconds = (g: Graph) => trainCount * secPerSampleWork * work(g);
     // Inference (evaluating, testing) costs about a third of training.
     const inferenceSecondsPerSample = (g: Graph) => (secPerSampleWork * inferenceWork(graphMetrics(g))) / 3;
@@ -390,7 +399,10 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
         });
         if (result.status === 'trained') {
           // Keep the speed estimate current.
-          if (samplesSeen > 0) secPerSampleWork = updateSpeedEstimate(secPerSampleWork, trainSeconds / samplesSeen / work(p.state.graph));
+          if (samplesSeen > 0) {
+            secPerSampleWork = updateSpeedEstimate(secPerSampleWork, trainSeconds / samplesSeen / work(p.state.graph));
+            measured.add(trainSeconds, samplesSeen * work(p.state.graph));
+          }
           // Every trained network goes into the experiment database (the architecture, not the weights or the data).
           tapas.record({ graph: p.state.graph, epochs: p.epochs, parentAccuracy: toTrain.inherit && p.parentId ? (completed.get(p.parentId)?.accuracy ?? null) : null, training: p.training, accuracy: result.accuracy, strategy: strategyName });
         }
@@ -507,6 +519,10 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       model.dispose();
       throw jobStopped(jobDir, 'The search was stopped during the final training.');
     }
+    // The machine's speed in this run of the job (its trainings' seconds against their work, the final training
+    // included), for the plans of the jobs after it.
+    if (finalRun.samplesSeen > 0) measured.add(finalRun.seconds, finalRun.samplesSeen * work(model.graph));
+    rememberSpeed({ backend: backend.chosen, kind: data.kind, secPerSampleWork: measured.seconds / measured.work, trainings: measured.trainings });
     const valAccuracy = (await evaluate(model, data.validation)).accuracy;
     tapas.record({ graph: model.graph, epochs: Math.max(1, finalRun.epochs.length), parentAccuracy: bestAccuracy, training: finalTraining, accuracy: valAccuracy, strategy: strategyName, final: true });
     // The test split is used once, here, after every choice has been made.

@@ -48,6 +48,8 @@ export function experimentsDir(): string {
 
 const EXPERIMENTS = 'experiments.jsonl';
 const DATASETS = 'datasets.jsonl';
+/** This machine's training speed in its last jobs (engine/search/machineSpeed.ts), cleared with the rest. */
+export const MACHINE_SPEED = 'machine-speed.jsonl';
 
 /** The starter database shipped with NetSprout. */
 export const STARTER_EXPERIMENTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/tapas/starter-experiments.jsonl');
@@ -92,12 +94,13 @@ export function rememberDifficulty(dataset: string, dcn: number, dir = experimen
 /** What the database holds: its folder, records, distinct jobs and datasets, and bytes on disk. */
 export function experimentsSummary(dir = experimentsDir()): { dir: string; records: number; jobs: number; datasets: number; bytes: number; starterRecords: number } {
   const own = readExperiments({ dir, starter: false });
-  const bytes = [EXPERIMENTS, DATASETS].reduce((a, f) => a + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
+  const bytes = [EXPERIMENTS, DATASETS, MACHINE_SPEED].reduce((a, f) => a + (existsSync(path.join(dir, f)) ? statSync(path.join(dir, f)).size : 0), 0);
   return { dir, records: own.length, jobs: new Set(own.map((r) => r.job)).size, datasets: new Set(own.map((r) => r.dataset)).size, bytes, starterRecords: readLines(STARTER_EXPERIMENTS).length };
 }
 
-/** Empties this machine's database (the starter database stays: it ships with NetSprout). */
+/** Empties this machine's database and its speed record (the starter database stays: it ships with NetSprout). */
 export function clearExperiments(dir = experimentsDir()): void {
   rmSync(path.join(dir, EXPERIMENTS), { force: true });
   rmSync(path.join(dir, DATASETS), { force: true });
+  rmSync(path.join(dir, MACHINE_SPEED), { force: true });
 }

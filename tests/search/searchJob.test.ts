@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { journalledSpeed, parseBudget, trainingWork, updateSpeedEstimate } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
+import { planningSpeed, speedHistory } from '../../engine/search/machineSpeed.js';
 import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
 
@@ -56,6 +57,15 @@ describe('budgets', () => {
     const speed = journalledSpeed({ secPerSamplePerMac: old }, seed, 64);
     expect(speed * trainingWork(seed, 64)).toBeCloseTo(old * (seed.macs + 1e5), 15);
   });
+
+  it("plans from the median of the probe and this machine's last jobs, so that one odd probe does not set the plan", () => {
+    expect(planningSpeed(3e-10, [])).toBe(3e-10);
+    // A probe three times too slow (as at the start of a 1-hour bench job) is outvoted by jobs that trained for minutes.
+    expect(planningSpeed(9e-10, [3e-10, 3.2e-10, 2.9e-10])).toBeCloseTo(Math.sqrt(3e-10 * 3.2e-10), 20);
+    expect(planningSpeed(9e-10, [3e-10])).toBeCloseTo(Math.sqrt(27e-20), 20);
+    // A machine that really got slower: the probe and the newest job carry the median.
+    expect(planningSpeed(9e-10, [3e-10, 9.5e-10, 8.8e-10])).toBeCloseTo(Math.sqrt(8.8e-10 * 9e-10), 20);
+  });
 });
 
 describe('journal', () => {
@@ -102,6 +112,39 @@ describe('search jobs', () => {
     expect(existsSync(path.join(out, 'final', 'preprocess.json'))).toBe(true);
     const spec = JSON.parse(readFileSync(path.join(out, 'job.json'), 'utf8'));
     expect(spec).toMatchObject({ budgetSeconds: 25, seed: 3, strategy: 'hill', engineVersion: expect.any(String) });
+  });
+
+  it("plans with this machine's recent speed as well as the probe, and records each finished job's speed", async () => {
+    // Three earlier jobs on this machine that trained ten times slower than the probe will measure: the plan takes
+    // their speed and says so; the job then records what its own trainings took.
+    const lde = await mkdtemp(path.join(os.tmpdir(), 'netsprout-speed-'));
+    const data = await quadrantFolder(120);
+    const first = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const env = { NETSPROUT_EXPERIMENTS_DIR: lde, NETSPROUT_BACKEND: 'wasm' };
+    expect((await run(['search', '--data', data, '--budget', '12s', '--out', first, '--json'], env)).code).toBe(0);
+    const own = speedHistory('wasm', 'images', lde);
+    expect(own).toHaveLength(1);
+    const probedFirst = readJournal(path.join(first, 'journal.jsonl')).events.find((e) => e.type === 'throughput')!;
+    expect(probedFirst).toMatchObject({ history: 0, backend: 'wasm' });
+    expect(probedFirst.secPerSampleWork).toBe(probedFirst.probed);
+    // What the job's trainings took is of the probe's order (the work model and a busy machine allow a few fold).
+    expect(own[0] / Number(probedFirst.probed)).toBeGreaterThan(1 / 5);
+    expect(own[0] / Number(probedFirst.probed)).toBeLessThan(5);
+
+    const slow = own[0] * 10;
+    await writeFile(path.join(lde, 'machine-speed.jsonl'), [1, 2, 3].map((i) => JSON.stringify({ v: 1, backend: 'wasm', kind: 'images', secPerSampleWork: slow, trainings: i, at: '2026-12-01T00:00:00Z' })).join('\n') + '\n');
+    const second = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
+    const r = await run(['search', '--data', data, '--budget', '12s', '--out', second, '--json'], env);
+    expect(r.code).toBe(0);
+    const { events } = readJournal(path.join(second, 'journal.jsonl'));
+    const speed = events.find((e) => e.type === 'throughput')!;
+    expect(speed).toMatchObject({ history: 3, secPerSampleWork: slow });
+    expect(Number(speed.probed)).toBeLessThan(slow / 2);
+    expect(events.some((e) => e.type === 'log' && /throughput probe measured \d+ ms a batch .* last 3 job\(s\) trained at/.test(String(e.message)))).toBe(true);
+    expect(speedHistory('wasm', 'images', lde)).toHaveLength(4);
+    expect(speedHistory('wasm', 'images', lde).at(-1)).toBeLessThan(slow / 2);
+    // Other backends and kinds keep their own record.
+    expect(speedHistory('wasm', 'text', lde)).toEqual([]);
   });
 
   it('resumes after kill -9 without losing or repeating a candidate, counting the time already spent', async () => {

@@ -9,6 +9,7 @@ import { chainGraph, sampleChain } from '../../engine/search/chainSpace.js';
 import { AccuracyPredictor, experimentsForJob, leaveOneJobOut, spearman } from '../../engine/tapas/accuracyPredictor.js';
 import { encodeArchitecture } from '../../engine/tapas/architectureEncoding.js';
 import { datasetFingerprint, measureDifficulty } from '../../engine/tapas/datasetDifficulty.js';
+import { rememberSpeed, speedHistory } from '../../engine/search/machineSpeed.js';
 import { appendExperiments, clearExperiments, experimentsSummary, knownDifficulty, readExperiments, rememberDifficulty, type ExperimentRecord } from '../../engine/tapas/experimentDb.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { quadrantImages } from '../helpers/syntheticData.js';
@@ -86,8 +87,12 @@ describe('the experiment database', () => {
     expect(s.bytes).toBeGreaterThan(1000);
     // Only numbers and opaque ids: no file names, no class names.
     expect(JSON.stringify(readExperiments({ dir, starter: false }))).not.toMatch(/\/|\.png|\.csv/);
+    // The machine's training speed in its last jobs lives alongside and is cleared with it.
+    rememberSpeed({ backend: 'wasm', kind: 'images', secPerSampleWork: 3e-10, trainings: 4 }, dir);
+    expect(speedHistory('wasm', 'images', dir)).toEqual([3e-10]);
     clearExperiments(dir);
     expect(experimentsSummary(dir)).toMatchObject({ records: 0, bytes: 0 });
+    expect(speedHistory('wasm', 'images', dir)).toEqual([]);
   });
 
   it('is shown and cleared with `netsprout experiments`', async () => {
