@@ -146,10 +146,10 @@ function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveS
  * Seconds per training sample of the seed network on this machine, for the plan. A few batches first, untimed: a
  * fresh model's first steps pay one-off costs (kernel set-up, memory growth, the thread pool) that made the estimate
  * of an epoch several times too long. Then three windows of up to 40 batches or 1 s, and their median: four timed
- * batches (about 40 ms) gave estimates that differed twofold from one job to the next on the same machine, and one
- * 2-s window still missed the seed's real epoch time threefold in both directions in two 1-hour jobs (a garbage
- * collection or another process in that window), and with it the plan and auto's choice. SGD at rate 0: the weights
- * do not move, the work is that of training.
+ * batches (about 40 ms) gave estimates that differed twofold from one job to the next on the same machine. The median
+ * keeps one slow window out; a machine slow for the whole probe is not (a single 2-s window missed the seed's real
+ * epoch time threefold, in both directions, in two 1-hour jobs on a shared VM), which is why the plan also counts the
+ * machine's last jobs (`planningSpeed`). SGD at rate 0: the weights do not move, the work is that of training.
  */
 async function probeSpeed(graph: Graph, data: PreparedData['train'], seed: number): Promise<{ secondsPerSample: number; spread: number }> {
   const probe = GraphModel.create(graph, seed);
