@@ -7,10 +7,19 @@ import { hyperbandPlan } from './hyperband.js';
 
 const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.floor(x)));
 
-export function portfolioPlanParams(searchSeconds: number, seedEpochSeconds: number): Record<string, number> {
+/**
+ * `cellEpochSeconds`: an epoch of NCEvolve's first network (`neuroCellTemplate`), which is not the seed network: on
+ * Fashion-MNIST it has 3.7 times the seed's multiply-adds and trained at about 80 s an epoch where the seed took 25–40.
+ * Sized by the seed, NCEvolve would train its first network for a tenth of the search and its children for three
+ * times the epochs that fit eight generations.
+ */
+export function portfolioPlanParams(searchSeconds: number, seedEpochSeconds: number, cellEpochSeconds = seedEpochSeconds): Record<string, number> {
   const epochs = searchSeconds / Math.max(1e-6, seedEpochSeconds);
-  // NCEvolve: about eight generations of two children (children grow to about 1.5× the seed's cost).
-  const ncEpochChild = clamp((0.9 * epochs) / (8 * 2 * 1.5), 1, 8);
+  const cellEpochs = searchSeconds / Math.max(1e-6, cellEpochSeconds);
+  // NCEvolve: its first network trained for a tenth of the search (as hill climbing's seed), then about eight
+  // generations of two children (children grow to about 1.5× the first network's cost).
+  const ncEpochSeed = clamp(0.1 * cellEpochs, 1, 10);
+  const ncEpochChild = clamp((0.9 * cellEpochs) / (8 * 2 * 1.5), 1, 8);
   // EAS: batches of 3 to 5 networks, about six controller steps; 1 wider + 2 deeper steps per network (4 + 5 in the
   // paper, on GPUs), 2 + 3 with more time.
   const easBatch = epochs >= 100 ? 5 : 3;
@@ -20,6 +29,7 @@ export function portfolioPlanParams(searchSeconds: number, seedEpochSeconds: num
   // Prune and Replace: two thirds for the super-network's iterations, the rest for the derived network.
   const prIterations = epochs >= 100 ? 6 : epochs >= 30 ? 4 : 2;
   return {
+    ncEpochSeed,
     ncEpochChild,
     easBatch,
     easEpochChild,

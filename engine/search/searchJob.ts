@@ -42,6 +42,7 @@ import { chooseStrategy, type ConcreteStrategy } from './autoStrategy.js';
 import { Eas } from './eas/eas.js';
 import { Hyperband } from './hyperband.js';
 import { NCEvolve } from './ncEvolve.js';
+import { neuroCellTemplate } from './neuroCells.js';
 import { portfolioPlanParams } from './portfolioPlan.js';
 import { PruneReplace } from './pruneReplace/pruneReplace.js';
 import { ENGINE_VERSION, type JobSpec } from './jobSpec.js';
@@ -119,19 +120,19 @@ async function readSpec(jobDir: string): Promise<JobSpec> {
  * The job's plan, made once from the search time and the seed network's epoch time, and kept in the journal so that
  * a resumed job replays the same search.
  */
-function makePlan(searchSeconds: number, seedEpoch: number, objectives: ObjectiveSpace): Plan {
+function makePlan(searchSeconds: number, seedEpoch: number, objectives: ObjectiveSpace, cellEpoch = seedEpoch): Plan {
   const nNeigh = 4;
   const epochSeed = Math.max(1, Math.min(10, Math.floor((0.1 * searchSeconds) / seedEpoch)));
   // Aim at six or more hill-climbing steps; neighbours are trained 1 to 8 epochs (NASH uses 17 on GPUs).
   const epochNeigh = Math.max(1, Math.min(8, Math.floor((0.9 * searchSeconds) / 6 / (nNeigh * 1.5 * seedEpoch))));
   // Half the free memory, at most 3 GB (the WASM heap's practical limit), or NETSPROUT_MEMORY_LIMIT_MB.
   const memoryLimitBytes = Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) > 0 ? Number(process.env.NETSPROUT_MEMORY_LIMIT_MB) * 2 ** 20 : Math.min(os.freemem() * 0.5, 3 * 2 ** 30);
-  return { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed, ...portfolioPlanParams(searchSeconds, seedEpoch) }, objectives };
+  return { batchSize: BATCH, searchSeconds, memoryLimitBytes, params: { nNeigh, nNM: 3, epochNeigh, epochSeed, ...portfolioPlanParams(searchSeconds, seedEpoch, cellEpoch) }, objectives };
 }
 
 function makeStrategy(name: ConcreteStrategy, plan: Plan, objectives: ObjectiveSpace): SearchStrategy {
   const p = plan.params;
-  if (name === 'ncevolve') return new NCEvolve({ epochSeed: p.epochSeed, epochChild: p.ncEpochChild ?? p.epochNeigh });
+  if (name === 'ncevolve') return new NCEvolve({ epochSeed: p.ncEpochSeed ?? p.epochSeed, epochChild: p.ncEpochChild ?? p.epochNeigh });
   if (name === 'eas') return new Eas({ epochSeed: p.epochSeed, epochChild: p.easEpochChild ?? p.epochNeigh, batch: p.easBatch ?? 3, widerSteps: p.easWider ?? 1, deeperSteps: p.easDeeper ?? 2, stageSize: p.easStage ?? 12 });
   if (name === 'hyperband') return new Hyperband({ R: p.hbR ?? 3, eta: p.hbEta ?? 3 });
   if (name === 'prune-replace') return new PruneReplace({ iterations: p.prIterations ?? 2, iterationSeconds: p.prIterationSeconds ?? 10, derivedEpochs: p.prDerivedEpochs ?? 1 });
@@ -285,11 +286,16 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     // The plan, made once and kept in the journal so that a resumed job replays the same search.
     let plan = events.find((e) => e.type === 'plan')?.plan as Plan | undefined;
     if (!plan) {
-      plan = makePlan(spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), epochSeconds(seedGraph), objectiveSpace(costs(seedGraph), limits));
+      const cellEpoch = strategyName === 'ncevolve' ? epochSeconds(neuroCellTemplate(seedGraph)) : undefined;
+      plan = makePlan(spec.budgetSeconds * (1 - FINAL_SHARE) - elapsed(), epochSeconds(seedGraph), objectiveSpace(costs(seedGraph), limits), cellEpoch);
       journal.append({ type: 'plan', plan, elapsedSeconds: elapsed() });
       if (fitted.steps.length) log(`The seed network breaks the limits; it was shrunk first (${fitted.steps.map((r) => r.op).join(', ')}).`);
-      const { nNeigh, epochNeigh, epochSeed } = plan.params;
-      log(`Plan: ${strategyName} search for ${Math.round(plan.searchSeconds)} s, ${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s); ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
+      const { nNeigh, epochNeigh, epochSeed, ncEpochSeed, ncEpochChild } = plan.params;
+      const shape =
+        cellEpoch !== undefined
+          ? `children of ${ncEpochChild} epoch(s), the first cell network (about ${Math.round(cellEpoch)} s an epoch) trained ${ncEpochSeed} epoch(s)`
+          : `${nNeigh} neighbours of ${epochNeigh} epoch(s), seed trained ${epochSeed} epoch(s)`;
+      log(`Plan: ${strategyName} search for ${Math.round(plan.searchSeconds)} s, ${shape}; ${Math.round(spec.budgetSeconds * FINAL_SHARE)} s for the final training.`);
     }
     const searchEnd = spec.budgetSeconds * (1 - FINAL_SHARE);
     const memoryLimit = plan.memoryLimitBytes;

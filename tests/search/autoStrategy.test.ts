@@ -41,6 +41,18 @@ describe('--strategy auto', () => {
     expect(large.easBatch).toBeGreaterThanOrEqual(small.easBatch);
   });
 
+  it("sizes NCEvolve's epochs by its first cell network, not by the seed network", () => {
+    // A 1-hour Fashion-MNIST job: 2,690 s of search, the seed about 30 s an epoch, the first cell network about 95 s.
+    const bySeed = portfolioPlanParams(2690, 30);
+    const byCell = portfolioPlanParams(2690, 30, 95);
+    expect(bySeed).toMatchObject({ ncEpochSeed: 8, ncEpochChild: 3 });
+    // A tenth of the search for the first network, and about eight generations of two children, at its real cost.
+    expect(byCell).toMatchObject({ ncEpochSeed: 2, ncEpochChild: 1 });
+    expect(byCell.ncEpochSeed * 95).toBeLessThanOrEqual(0.1 * 2690);
+    // The other strategies are sized by the seed as before.
+    expect({ ...byCell, ncEpochSeed: 0, ncEpochChild: 0 }).toEqual({ ...bySeed, ncEpochSeed: 0, ncEpochChild: 0 });
+  });
+
   it('chooses once and says why in the job log, then runs its choice', async () => {
     const data = await reviewsCsv(300);
     const out = path.join(await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-')), 'job');
