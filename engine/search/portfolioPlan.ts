@@ -10,8 +10,8 @@ const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, M
 /**
  * `cellEpochSeconds`: an epoch of NCEvolve's first network (`neuroCellTemplate`), which is not the seed network: on
  * Fashion-MNIST it has 3.7 times the seed's multiply-adds and trained at about 80 s an epoch where the seed took 25–40.
- * Sized by the seed, NCEvolve would train its first network for a tenth of the search and its children for three
- * times the epochs that fit eight generations.
+ * Sized by the seed, NCEvolve would train its first network for over a quarter of a 1-hour job's search (meant: a
+ * tenth) and its children for three times the epochs that fit eight generations.
  */
 export function portfolioPlanParams(searchSeconds: number, seedEpochSeconds: number, cellEpochSeconds = seedEpochSeconds): Record<string, number> {
   const epochs = searchSeconds / Math.max(1e-6, seedEpochSeconds);
