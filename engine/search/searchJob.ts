@@ -157,9 +157,13 @@ async function probeSpeed(graph: Graph, data: PreparedData['train'], seed: numbe
   try {
     const settings = { epochs: 1, batchSize: BATCH, optimizer: 'sgd' as const, lrStart: 0, lrEnd: 0, seed };
     await train(probe, data, { ...settings, maxBatchesPerEpoch: 3 });
+    // Up to 40 batches a window, over several epochs of a small dataset: a window of one epoch of two batches (a
+    // 100-image dataset) is mostly the cost of starting a training; in the test suite's small jobs such probes read
+    // 0.7–1.4e-9 s per sample per unit of work, where a job's 48 trainings ran at 2.9e-10.
+    const epochs = Math.max(1, Math.ceil(40 / Math.ceil(data.y.length / BATCH)));
     const rates: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await train(probe, data, { ...settings, maxBatchesPerEpoch: 40, deadline: performance.now() + 1000 });
+      const r = await train(probe, data, { ...settings, epochs, maxBatchesPerEpoch: 40, deadline: performance.now() + 1000 });
       rates.push(r.seconds / Math.max(1, r.samplesSeen));
     }
     rates.sort((a, b) => a - b);
