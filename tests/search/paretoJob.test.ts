@@ -31,8 +31,10 @@ describe('pareto search on a built-in target', () => {
     expect(existsSync(r.file)).toBe(true);
     expect(r.file.startsWith(cache)).toBe(true);
     expect((await resolveTarget('cpu', { engineVersion: ENGINE_VERSION, profileSeconds: profileSecondsFor(BUDGET), searchSpace: searchSpaceFor([12, 12, 1], 4) })).source).toBe('cache');
-    // A limit a little above the seed's predicted latency: growing is bounded, shrinking is free.
-    limit = Number((1.25 * r.loaded.predictMs(smallCnn([12, 12, 1], 4))).toFixed(4));
+    // A limit above the seed's predicted latency: growing is bounded, shrinking is free. Measured under the load of
+    // the whole suite (files in parallel on 2 cores), the seed took 1.5 times its prediction; at 1.25 times, every
+    // model of one run measured over the limit.
+    limit = Number((1.75 * r.loaded.predictMs(smallCnn([12, 12, 1], 4))).toFixed(4));
   }, 120_000);
 
   it('ends within the budget with front events after every generation and a verified front that meets the limit; every front model can be exported', async () => {
