@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorData } from '../train/trainer.js';
+import type { BatchData, TensorData } from '../train/trainer.js';
 import type { IdxSplit } from './idx.js';
+import { augmentImage, type AugmentSpec } from './images/augmentation.js';
 
 export interface Normalisation {
   mean: number;
@@ -36,4 +37,32 @@ export function idxToTensorData(split: IdxSplit, indices: ArrayLike<number>, nor
     y[k] = split.labels[indices[k]];
   }
   return { x: tf.tensor4d(out, [indices.length, split.height, split.width, 1]), y, numClasses };
+}
+
+/**
+ * Selected images as batches built on demand from their bytes, standardised with the given statistics, and
+ * augmented (a shift and maybe a flip) when the trainer passes its random source, that is in training only.
+ */
+export function idxBatchData(split: IdxSplit, indices: ArrayLike<number>, norm: Normalisation, augment: AugmentSpec, numClasses = 10): BatchData {
+  const { height, width } = split;
+  const px = height * width;
+  const fill = augment.fill ?? [Math.round(norm.mean)];
+  const aug = new Uint8Array(px);
+  return {
+    y: Int32Array.from(indices, (i) => split.labels[i]),
+    numClasses,
+    read(positions, rng) {
+      const out = new Float32Array(positions.length * px);
+      for (let k = 0; k < positions.length; k++) {
+        const i = indices[positions[k]];
+        let src = split.images.subarray(i * px, (i + 1) * px);
+        if (rng && (augment.cropPadding > 0 || augment.flip)) {
+          augmentImage(src, aug, height, width, 1, augment, rng, fill);
+          src = aug;
+        }
+        for (let j = 0; j < px; j++) out[k * px + j] = (src[j] - norm.mean) / norm.std;
+      }
+      return tf.tensor4d(out, [positions.length, height, width, 1]);
+    },
+  };
 }

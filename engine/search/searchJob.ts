@@ -202,6 +202,7 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
     emit({ type: 'phase', phase: 'data', elapsedSeconds: elapsed(), budgetSeconds: spec.budgetSeconds });
     const backend = await initBackend();
     data = await prepareData(spec.data, { kind: spec.kind, target: spec.target, seed: spec.seed, limit: spec.limit, signal: opts.signal });
+    if (data.spec?.kind === 'images') log(`Augmentation in training: ${data.spec.augment.reason}.`);
     const presetSeed = presetGraph(DEFAULT_PRESET[data.kind] === 'reference-cnn' ? 'small-cnn' : DEFAULT_PRESET[data.kind], data.inputShape, data.classes.length, { vocabularySize: data.vocabularySize });
     // The target device: its profile predicts the latency of every candidate (a built-in target is profiled now, or
     // its cached profile reused); the limits are hard, and the seed is shrunk first if it breaks one.

@@ -87,6 +87,23 @@ describe('augmentation', () => {
     expect(chooseAugmentation(oneSided, 4, 12, 12, 1).cropPadding).toBe(0);
   });
 
+  it("brings in the colour of the images' borders when it shifts them (black for dark backgrounds, white for white)", () => {
+    const size = 20;
+    // A bright square on a background of 0 or 250; the overall mean lies far from either background.
+    const onBackground = (bg: number) => (k: number) =>
+      Uint8Array.from({ length: size * size }, (_, i) => {
+        const [y, x] = [Math.floor(i / size), i % size];
+        return y > 3 && y < 16 && x > 3 && x < 16 ? 120 + k : bg;
+      });
+    expect(chooseAugmentation(onBackground(0), 4, size, size, 1).fill).toEqual([0]);
+    expect(chooseAugmentation(onBackground(250), 4, size, size, 1).fill).toEqual([250]);
+    // Per channel: a red border on three-channel images.
+    const red = (k: number) => Uint8Array.from({ length: size * size * 3 }, (_, i) => (i % 3 === 0 ? 200 : 10 + k));
+    expect(chooseAugmentation(red, 4, size, size, 3).fill).toEqual([200, 12, 12]);
+    // No crops, no fill.
+    expect(chooseAugmentation(onBackground(0), 4, 12, 12, 1).fill).toBeUndefined();
+  });
+
   it('shifts and flips with the mean colour coming in, reproducibly from a seed', () => {
     const w = 4;
     const src = Uint8Array.from({ length: 16 }, (_, i) => i + 1);

@@ -12,7 +12,7 @@ import { mapLimit } from '../fileWalk.js';
 import { FindingList } from '../findings.js';
 import { normaliseImages, type ImagePreprocessSpec } from '../preprocessSpec.js';
 import { DEFAULT_FRACTIONS, stratifiedSplits, type SplitFractions, type Splits } from '../splits.js';
-import { augmentImage, chooseAugmentation } from './augmentation.js';
+import { augmentImage, chooseAugmentation, userAugmentation } from './augmentation.js';
 import { CacheWriter, cacheFile, cacheKey, openCache, type CacheReader } from './decodedCache.js';
 import { DEFAULT_MAX_PIXELS, decodeImage, sniffFormat, type DecodeTarget } from './imageDecoder.js';
 import { scanImageCsv, scanImageFolder, type ImageItem, type ImageScan } from './imageFolder.js';
@@ -176,7 +176,7 @@ export async function loadImageFolder(root: string, opts: ImageLoadOptions = {},
     opts.augment === 'none'
       ? { cropPadding: 0, flip: false, reason: 'turned off by the user' }
       : typeof opts.augment === 'object'
-        ? { ...opts.augment, reason: 'set by the user' }
+        ? userAugmentation(opts.augment, pixelsOf, splits.train.length, res.height, res.width, res.channels, (j) => splits.train[j])
         : chooseAugmentation(pixelsOf, splits.train.length, res.height, res.width, res.channels, (j) => splits.train[j]);
   const spec: ImagePreprocessSpec = { kind: 'images', version: 1, ...res, fit, mean: stats.mean, std: stats.std, classes, augment };
   return {
@@ -189,7 +189,7 @@ export async function loadImageFolder(root: string, opts: ImageLoadOptions = {},
 export function imageBatchData(ds: ImageDataset, indices: number[]): BatchData {
   const { height, width, channels } = ds.spec;
   const size = height * width * channels;
-  const fill = ds.spec.mean.map((m) => Math.round(m));
+  const fill = ds.spec.augment.fill ?? ds.spec.mean.map((m) => Math.round(m));
   const raw = new Uint8Array(size);
   const aug = new Uint8Array(size);
   return {
