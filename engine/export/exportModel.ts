@@ -195,6 +195,7 @@ export async function exportModel(opts: ExportOptions): Promise<ExportReport> {
         counts: data ? { train: data.train.y.length, validation: data.validation.y.length, test: data.test?.y.length ?? 0 } : undefined,
         steps: doc.steps,
         input: doc.input,
+        augmentation: ckpt.preprocess.kind === 'images' ? ckpt.preprocess.augment.reason : undefined,
       },
       job: job ? { dir: job.dir, strategy: job.spec.strategy, budgetSeconds: job.spec.budgetSeconds, elapsedSeconds: job.summary?.elapsedSeconds, candidates: job.summary?.candidates, which: source.which, seed: job.spec.seed } : undefined,
       metrics,

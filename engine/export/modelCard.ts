@@ -20,7 +20,7 @@ export interface ModelCardData {
   title: string;
   createdAt: string;
   engineVersion: string;
-  data: { path?: string; kind: PreprocessSpec['kind']; classes: string[]; counts?: { train: number; validation: number; test: number }; steps: string[]; input: InputDescription };
+  data: { path?: string; kind: PreprocessSpec['kind']; classes: string[]; counts?: { train: number; validation: number; test: number }; steps: string[]; input: InputDescription; augmentation?: string };
   job?: { dir: string; strategy: string; budgetSeconds: number; elapsedSeconds?: number; candidates?: number; which: string; seed: number };
   metrics: { testAccuracy?: number | null; validationAccuracy?: number; evaluatedOn: 'test' | 'validation' | null; confusion?: number[][]; perClass?: PerClass[] };
   model: { params: number; macs: number; weightBytes: number; layers: number; files: Array<{ name: string; bytes: number }> };
@@ -122,6 +122,7 @@ function summaryRows(d: ModelCardData): Array<[string, string]> {
   ];
   if (d.data.counts) rows.push(['Examples', `${d.data.counts.train} training, ${d.data.counts.validation} validation, ${d.data.counts.test} test`]);
   rows.push(['Input', d.data.input.description]);
+  if (d.data.augmentation) rows.push(['Augmentation in training', d.data.augmentation]);
   if (d.job) {
     rows.push(['Search', `${d.job.strategy} strategy, budget ${secs(d.job.budgetSeconds)}${d.job.elapsedSeconds !== undefined ? `, used ${secs(d.job.elapsedSeconds)}` : ''}${d.job.candidates !== undefined ? `, ${d.job.candidates} candidates trained` : ''}, seed ${d.job.seed}`]);
     rows.push(['Model', d.job.which === 'final' ? 'the job\'s final model (best candidate trained to the end of the budget)' : `candidate ${d.job.which}`]);

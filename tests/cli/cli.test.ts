@@ -5,16 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { quadrantImages } from '../helpers/syntheticData.js';
-import { reviewsCsv, runCli as run } from '../helpers/jobData.js';
-
-
-function idx(shape: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header[2] = 0x08;
-  header[3] = shape.length;
-  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
+import { idxFile, reviewsCsv, runCli as run } from '../helpers/jobData.js';
 
 /** An IDX folder of 12×12 quadrant images (train and t10k), gzipped like the published files. */
 async function idxFolder(n: number): Promise<string> {
@@ -22,8 +13,8 @@ async function idxFolder(n: number): Promise<string> {
   for (const [prefix, count, seed] of [['train', n, 1], ['t10k', 100, 2]] as const) {
     const d = quadrantImages(count, 12, seed);
     const bytes = Uint8Array.from(d.x, (v) => Math.max(0, Math.min(255, Math.round(v * 80 + 60))));
-    await writeFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([count, 12, 12], bytes)));
-    await writeFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([count], Uint8Array.from(d.y))));
+    await writeFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idxFile([count, 12, 12], bytes)));
+    await writeFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idxFile([count], Uint8Array.from(d.y))));
   }
   return dir;
 }

@@ -8,14 +8,8 @@ import { initBackend } from '../../engine/backend/ladder.js';
 import { disposePrepared, prepareData } from '../../engine/data/prepareData.js';
 import { isTensorData, readBatch } from '../../engine/train/trainer.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
+import { idxFile } from '../helpers/jobData.js';
 
-function idx(shape: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header[2] = 0x08;
-  header[3] = shape.length;
-  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, Buffer.from(data)]);
-}
 
 /** An IDX folder of 20×20 left-right symmetric shapes on a black background, like Fashion-MNIST's clothes. */
 async function idxFolder(count: number): Promise<string> {
@@ -29,8 +23,8 @@ async function idxFolder(count: number): Promise<string> {
       const half = labels[k] ? 7 : 4;
       for (let y = 3; y < 17; y++) for (let x = 10 - half; x < 10 + half; x++) bytes[k * size * size + y * size + x] = 150 + (k % 50);
     }
-    await writeFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idx([count, size, size], bytes)));
-    await writeFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idx([count], labels)));
+    await writeFile(path.join(dir, `${prefix}-images-idx3-ubyte.gz`), gzipSync(idxFile([count, size, size], bytes)));
+    await writeFile(path.join(dir, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(idxFile([count], labels)));
   }
   return dir;
 }

@@ -56,6 +56,7 @@ describe('netsprout export and predict', () => {
     for (const f of ['model.keras', 'model.onnx', 'tfjs/model.json', 'preprocessing.json', 'architecture.svg', 'model-card.md', 'model-card.html', 'export.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
     const card = readFileSync(path.join(out, 'model-card.md'), 'utf8');
     expect(card).toMatch(/Confusion matrix/);
+    expect(card).toMatch(/\| Augmentation in training \| turned off by the user \|/);
     expect(card).toMatch(/hill strategy, budget 2\.0 min, used 2\.0 min, 7 candidates/);
     expect(card).toMatch(/keras\.saving\.load_model\("model\.keras"\)/);
     expect(card).toMatch(/ort\.InferenceSession\("model\.onnx"/);

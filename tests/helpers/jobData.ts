@@ -10,6 +10,15 @@ import { quadrantImages } from './syntheticData.js';
 
 export const BIN = path.resolve('bin/netsprout.mjs');
 
+/** The bytes of an IDX file (unsigned bytes) of the given shape, as the MNIST-style files hold them. */
+export function idxFile(shape: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * shape.length);
+  header[2] = 0x08;
+  header[3] = shape.length;
+  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, Buffer.from(data)]);
+}
+
 /** n images of 12×12 pixels in 4 class folders (the quadrant of a bright square), as PNG files. */
 export async function quadrantFolder(n: number): Promise<string> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-portfolio-'));
