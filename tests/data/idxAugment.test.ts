@@ -10,7 +10,6 @@ import { isTensorData, readBatch } from '../../engine/train/trainer.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 import { idxFile } from '../helpers/jobData.js';
 
-
 /** An IDX folder of 20×20 left-right symmetric shapes on a black background, like Fashion-MNIST's clothes. */
 async function idxFolder(count: number): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'netsprout-idxaug-'));
@@ -35,7 +34,9 @@ beforeAll(async () => {
 
 describe('IDX images', () => {
   it('are augmented in training when the person asks, with the black border coming in', async () => {
-    const data = await prepareData(await idxFolder(40), { seed: 1, augment: { cropPadding: 3, flip: true } });
+    const folder = await idxFolder(40);
+    const data = await prepareData(folder, { seed: 1, augment: { cropPadding: 3, flip: true } });
+    const asTheyAre = await prepareData(folder, { seed: 1, augment: 'none' });
     try {
       expect(data.kind).toBe('idx');
       const spec = data.spec!;
@@ -47,6 +48,8 @@ describe('IDX images', () => {
       const plain = readBatch(data.train, positions);
       const again = readBatch(data.train, positions);
       expect(Array.from(await plain.data())).toEqual(Array.from(await again.data()));
+      const unaugmented = readBatch(asTheyAre.train, positions);
+      expect(Array.from(await plain.data())).toEqual(Array.from(await unaugmented.data()));
       // In training they move; what comes in is the background, which standardises to the lowest value.
       const a = readBatch(data.train, positions, makeRandom(3));
       const b = readBatch(data.train, positions, makeRandom(3));
@@ -56,9 +59,10 @@ describe('IDX images', () => {
       expect(Math.min(...pa)).toBeCloseTo(Math.min(...pp), 5);
       // Validation is never augmented.
       expect(isTensorData(data.validation)).toBe(true);
-      tf.dispose([plain, again, a, b]);
+      tf.dispose([plain, again, unaugmented, a, b]);
     } finally {
       disposePrepared(data);
+      disposePrepared(asTheyAre);
     }
   });
 

@@ -13,7 +13,7 @@ export interface AugmentSpec {
   flip: boolean;
   /**
    * The colour (0–255 per channel) of the pixels a shift brings in: the mean of the training images' border pixels.
-   * Absent in specs made before it was recorded, and in settings a person gave: then the training mean.
+   * Absent without crops, and in specs made before it was recorded (those shift the training mean in).
    */
   fill?: number[];
   /** How the rule decided, for the log and the model card. */
