@@ -56,6 +56,8 @@ export class BayesOpt implements SearchStrategy {
   private readonly proposed = new Map<string, Graph>();
   private generation = 0;
   private readonly best = new BestSoFar();
+  /** Seconds the last proposal took to find and build (measured on the job's clock). */
+  private acquisitionSeconds = 0;
 
   constructor(readonly params: BayesParams) {}
 
@@ -68,10 +70,20 @@ export class BayesOpt implements SearchStrategy {
     }
     if (!this.history.length) return null;
     const best = this.history.find((h) => h.id === this.best.id)!;
-    if (this.params.batch * this.params.epochNeigh * ctx.epochSeconds(best.graph) * 1.3 > ctx.searchSecondsLeft()) return null;
-    const g = this.generation++;
+    const g = this.generation;
+    // A proposal costs its acquisition optimisation (thousands of edit distances and morphisms; seconds on a busy
+    // machine, as long as the last one took) and its training. A generation already trained in part (a resumed job
+    // replaying its journal) is proposed again in full, whatever the time left, so that no trained candidate is lost.
+    const replaying = (k: number) => ctx.services?.completed(`b${g}-${k}`) !== undefined;
+    const trainSeconds = this.params.epochNeigh * ctx.epochSeconds(best.graph) * 1.3;
+    if (!replaying(0) && this.params.batch * (trainSeconds + this.acquisitionSeconds) > ctx.searchSecondsLeft()) return null;
+    this.generation++;
     const proposals: Proposal[] = [];
     for (let k = 0; k < this.params.batch; k++) {
+      // The proposals of a generation are trained after all are made: stop proposing when the next one's acquisition
+      // and the trainings of all so far no longer fit in the search time left (acquisition slower than planned).
+      if (k > 0 && !replaying(k) && (proposals.length + 1) * trainSeconds + this.acquisitionSeconds > ctx.searchSecondsLeft()) break;
+      const before = ctx.searchSecondsLeft();
       const pick = this.optimiseAcquisition(ctx);
       if (!pick) break;
       this.seen.add(pick.hash);
@@ -81,6 +93,8 @@ export class BayesOpt implements SearchStrategy {
       } catch (e) {
         if (!(e instanceof MorphError)) throw e;
         continue;
+      } finally {
+        this.acquisitionSeconds = Math.max(0, before - ctx.searchSecondsLeft());
       }
       this.proposed.set(`b${g}-${k}`, state.graph);
       proposals.push({ id: `b${g}-${k}`, parentId: pick.ancestorId, morphs: pick.ops, state, inherit: true, epochs: this.params.epochNeigh });

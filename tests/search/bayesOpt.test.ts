@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { editDistance } from '../../engine/graph/editDistance.js';
 import { BourgainEmbedding, GaussianProcess, euclidean } from '../../engine/search/gaussianProcess.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
+import { smallCnn } from '../../engine/graph/presets.js';
+import { graphHash } from '../../engine/graph/serialize.js';
+import { initialWeights } from '../../engine/hardware/measuredModel.js';
+import type { ModelState } from '../../engine/morph/modelState.js';
+import { BayesOpt } from '../../engine/search/bayesOpt.js';
+import { costsOf, objectiveSpace } from '../../engine/search/objectives.js';
+import type { CandidateResult, StrategyContext } from '../../engine/search/strategy.js';
+import type { StrategyServices } from '../../engine/search/strategyServices.js';
 import { randomImageGraph } from '../helpers/randomGraphs.js';
 
 describe('Gaussian process on the embedded edit distance', () => {
@@ -27,5 +35,56 @@ describe('Gaussian process on the embedded edit distance', () => {
     const far = gp.predict(coords[0].map((c) => c + 100));
     expect(far.std).toBeGreaterThan(0.9);
     expect(far.mean).toBeCloseTo(y.reduce((a, b) => a + b) / y.length, 5);
+  });
+});
+
+describe('Bayesian optimisation within the search time', () => {
+  /**
+   * A BayesOpt run on a clock of its own: every limit check of the acquisition search (`fits`, called for each
+   * child it examines) costs 10 ms, so the acquisition takes time as on a busy machine, the same on every run.
+   */
+  async function secondGeneration(o: { searchSeconds: number; trained?: Set<string> }) {
+    const clock = { now: 0 };
+    const seed = smallCnn([12, 12, 1], 3);
+    const states = new Map<string, ModelState>([['c0', { graph: seed, weights: initialWeights(seed) }]]);
+    const bayes = new BayesOpt({ epochNeigh: 1, epochSeed: 1, batch: 4 });
+    let searchEnd = Infinity;
+    const ctx: StrategyContext = {
+      seed,
+      rng: makeRandom(7),
+      loadState: async (id) => states.get(id)!,
+      epochSeconds: () => 0.001,
+      searchSecondsLeft: () => searchEnd - clock.now,
+      fits: () => {
+        clock.now += 0.01;
+        return true;
+      },
+      costs: (g) => costsOf(g, null),
+      objectives: objectiveSpace(costsOf(seed, null), { maxParams: 1e7 }),
+      services: { completed: (id: string) => (o.trained?.has(id) ? ({ id } as CandidateResult) : undefined) } as unknown as StrategyServices,
+    };
+    const first = (await bayes.nextGeneration(ctx))!;
+    expect(first.map((p) => p.id)).toEqual(['c0']);
+    const c = costsOf(seed, null);
+    bayes.observe([{ id: 'c0', parentId: null, morphs: [], accuracyInherited: null, accuracy: 0.6, params: c.params, macs: c.macs, sizeBytes: c.sizeBytes, latencyPredictedMs: null, seconds: 1, epochs: 1, status: 'trained' }]);
+    searchEnd = clock.now + o.searchSeconds;
+    const start = clock.now;
+    const second = (await bayes.nextGeneration(ctx)) ?? [];
+    return { second, seconds: clock.now - start, hashes: second.map((p) => graphHash(p.state.graph)) };
+  }
+
+  it('stops proposing when the next acquisition would not fit in the search time left, and proposes the same networks again when replaying a trained generation', async () => {
+    const ample = await secondGeneration({ searchSeconds: 1e6 });
+    expect(ample.second.map((p) => p.id)).toEqual(['b1-0', 'b1-1', 'b1-2', 'b1-3']);
+    // Each acquisition examines hundreds of children here: seconds on this clock.
+    expect(ample.seconds).toBeGreaterThan(4);
+    // Time for about one and a half acquisitions: the first proposal is made; the second would end past the search time.
+    const once = ample.seconds / 4;
+    const tight = await secondGeneration({ searchSeconds: 1.5 * once });
+    expect(tight.hashes).toEqual(ample.hashes.slice(0, 1));
+    expect(tight.seconds).toBeLessThan(1.5 * once);
+    // A resumed job whose journal holds the whole generation gets it back in full, the same networks in the same order.
+    const replay = await secondGeneration({ searchSeconds: 1.5 * once, trained: new Set(['b1-0', 'b1-1', 'b1-2', 'b1-3']) });
+    expect(replay.hashes).toEqual(ample.hashes);
   });
 });
