@@ -5,6 +5,11 @@
  * Steps go on while the search part of the budget allows another one; the last step may have fewer neighbours (at
  * least one child and the best itself) so that the search time is used to its end. A step's count of children is
  * written to the strategy's folder before it is proposed, so that a resumed job replays the step as it ran.
+ *
+ * A neighbour stays near its parent in cost too: a child's epoch may cost at most `maxGrowth` times its parent's
+ * (morphisms that would make it dearer are drawn again). NASH's steps are counted, ours are paid from a time budget:
+ * unbounded, three morphisms could make a child 5–9 times dearer than the seed (wider and deeper at full
+ * resolution), and a 15-minute search on Fashion-MNIST had time for a single step.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +21,12 @@ export interface HillClimbParams {
   epochNeigh: number;
   /** Epochs to train the seed network before the first step. */
   epochSeed: number;
+  /** The most a child's epoch may cost, as a multiple of its parent's (the ratio of their training work). */
+  maxGrowth?: number;
 }
+
+/** A step's children cost at most twice their parent's epoch, unless the plan says otherwise. */
+export const HILL_MAX_GROWTH = 2;
 
 export class HillClimb implements SearchStrategy {
   readonly name = 'hill';
@@ -36,8 +46,9 @@ export class HillClimb implements SearchStrategy {
     const parent = await ctx.loadState(this.bestId);
     const s = this.step;
     const children: Proposal[] = [];
+    const maxCost = (this.params.maxGrowth ?? HILL_MAX_GROWTH) * ctx.epochSeconds(parent.graph);
     for (let j = 1; j < this.params.nNeigh; j++) {
-      const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx);
+      const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx, (g) => ctx.epochSeconds(g) <= maxCost);
       children.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });
     }
     const best: Proposal = { id: `c${s}-0`, parentId: this.bestId, morphs: [], state: parent, inherit: true, epochs: this.params.epochNeigh };

@@ -5,7 +5,7 @@
  */
 import type { Graph } from '../graph/types.js';
 import { randomMorph } from '../morph/morphCatalogue.js';
-import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
+import { MorphError, type ModelState, type MorphRecord, type MorphResult } from '../morph/modelState.js';
 import type { SeededRandom } from '../train/seededRandom.js';
 import type { StrategyServices, TrainingSettings } from './strategyServices.js';
 import type { CandidateCosts, ObjectiveSpace } from './objectives.js';
@@ -114,22 +114,31 @@ export async function populationStatesIfTime(ctx: StrategyContext, population: C
   return 0.5 * children * epochs * slowest > ctx.searchSecondsLeft() ? null : states;
 }
 
+/** Draws of a morphism that `growByMorphs` makes before it ends a chain whose next morphism is not accepted. */
+const GROWTH_REDRAWS = 4;
+
 /**
  * Applies up to `length` random morphisms to `state` (ApplyNetMorphs in NASH), stopping early when no morphism applies
- * or the network would exceed the size limits.
+ * or the network would exceed the size limits. With `accept`, a morphism whose network it refuses is drawn again
+ * (a few times; the same draws for the same random state, so a resumed job replays them).
  */
-export function growByMorphs(state: ModelState, length: number, ctx: StrategyContext): { state: ModelState; morphs: MorphRecord[] } {
+export function growByMorphs(state: ModelState, length: number, ctx: StrategyContext, accept?: (g: Graph) => boolean): { state: ModelState; morphs: MorphRecord[] } {
   const morphs: MorphRecord[] = [];
   for (let k = 0; k < length; k++) {
+    // A morphism the caller does not accept is drawn again, a few times at most (then the chain ends there).
+    let next: MorphResult | null = null;
     try {
-      const next = randomMorph(state, ctx.rng);
-      if (!ctx.fits(next.graph)) break;
-      state = next;
-      morphs.push(next.record);
+      for (let draw = 0; draw < GROWTH_REDRAWS && !next; draw++) {
+        const drawn = randomMorph(state, ctx.rng);
+        if (!ctx.fits(drawn.graph)) break;
+        if (!accept || accept(drawn.graph)) next = drawn;
+      }
     } catch (e) {
       if (!(e instanceof MorphError)) throw e;
-      break;
     }
+    if (!next) break;
+    state = next;
+    morphs.push(next.record);
   }
   return { state, morphs };
 }

@@ -6,7 +6,8 @@ import { initBackend } from '../../engine/backend/ladder.js';
 import { smallCnn } from '../../engine/graph/presets.js';
 import { graphMetrics } from '../../engine/graph/metrics.js';
 import type { Graph } from '../../engine/graph/types.js';
-import { HillClimb } from '../../engine/search/hillClimb.js';
+import { HILL_MAX_GROWTH, HillClimb } from '../../engine/search/hillClimb.js';
+import { trainingWork } from '../../engine/search/budget.js';
 import { driveStrategy, fingerprint } from '../helpers/fakeSearch.js';
 
 describe('hill climbing with morphisms', () => {
@@ -48,11 +49,33 @@ describe('hill climbing with morphisms', () => {
     const macs = (g: Graph) => graphMetrics(g).macs;
     const base = macs(seed);
     // An epoch costs 0.01 s per seed's worth of multiply-adds; the first step gets exactly the best plus its first child.
-    const first = await driveStrategy(new HillClimb(params), seed, { generations: 2, searchSecondsLeft: () => 1e6 });
+    // Children as dear as morphisms make them (the growth bound has a test of its own).
+    const unbounded = { ...params, maxGrowth: Infinity };
+    const epochSeconds = (g: Graph) => (0.01 * macs(g)) / base;
+    const first = await driveStrategy(new HillClimb(unbounded), seed, { generations: 2, searchSecondsLeft: () => 1e6, epochSeconds });
     const [c1] = first.generations[1];
     expect(macs(c1.state.graph)).toBeGreaterThan(base);
     const left = (0.01 * (base + macs(c1.state.graph))) / base + 1e-9;
-    const { generations } = await driveStrategy(new HillClimb(params), seed, { generations: 2, searchSecondsLeft: () => left, epochSeconds: (g) => (0.01 * macs(g)) / base });
+    const { generations } = await driveStrategy(new HillClimb(unbounded), seed, { generations: 2, searchSecondsLeft: () => left, epochSeconds });
     expect(generations[1].map((p) => p.id)).toEqual(['c1-1', 'c1-0']);
+  });
+
+  it("keeps each child within twice its parent's epoch cost, where unbounded morphisms make some far dearer", async () => {
+    const seed = smallCnn([28, 28, 1], 10);
+    const work = (g: Graph) => trainingWork(graphMetrics(g), 64);
+    const epochSeconds = (g: Graph) => work(g) * 1e-9;
+    const growth = async (maxGrowth: number) => {
+      const { generations } = await driveStrategy(new HillClimb({ nNeigh: 8, nNM: 3, epochNeigh: 1, epochSeed: 1, maxGrowth }), seed, { generations: 4, searchSecondsLeft: () => 1e6, epochSeconds, accuracy: (g) => work(g) });
+      const byId = new Map(generations.flat().map((p) => [p.id, p]));
+      const children = generations.flat().filter((p) => p.morphs.length > 0);
+      return { children, ratios: children.map((c) => work(c.state.graph) / work(byId.get(c.parentId!)!.state.graph)) };
+    };
+    const bounded = await growth(HILL_MAX_GROWTH);
+    expect(bounded.children.length).toBeGreaterThanOrEqual(15);
+    for (const r of bounded.ratios) expect(r).toBeLessThanOrEqual(HILL_MAX_GROWTH);
+    // Still neighbours that grow: most children carry all three morphisms.
+    expect(bounded.children.filter((c) => c.morphs.length === 3).length).toBeGreaterThan(bounded.children.length / 2);
+    const unbounded = await growth(Infinity);
+    expect(Math.max(...unbounded.ratios)).toBeGreaterThan(HILL_MAX_GROWTH);
   });
 });
