@@ -27,6 +27,7 @@ import { BayesOpt } from './bayesOpt.js';
 import { inferenceWork, journalledSpeed, trainingWork, updateSpeedEstimate } from './budget.js';
 import { planningSpeed, rememberSpeed, speedHistory } from './machineSpeed.js';
 import { verifyFront, type FrontVerification, type VerifiedMember } from './frontVerification.js';
+import { recommendFromFront } from './recommendation.js';
 import { HillClimb } from './hillClimb.js';
 import { keepingBackend, prepareJobTarget, type JobTarget } from './jobTarget.js';
 import { Journal, readJournal, repairJournal, type JournalEvent } from './journal.js';
@@ -482,11 +483,27 @@ export async function runJob(jobDir: string, opts: RunOptions = {}): Promise<Job
       const measured = completed.get(id)?.evalSeconds;
       return measured ? (1.2 * measured) / Math.max(1, prepared.validation.y.length) : inferenceSecondsPerSample(g);
     };
-    // The recommended model: the most accurate on the verified front (it keeps every limit, measured where possible).
+    // The recommended model, on the verified front (it keeps every limit, measured where possible).
     const onFront = verification.members;
     let bestId: string;
-    if (onFront.length) bestId = onFront.reduce((a, b) => (b.accuracy > a.accuracy ? b : a)).id;
-    else {
+    if (onFront.length) {
+      // Of the members as accurate as the validation split can tell (one standard error), the fastest to train: it
+      // gets the most epochs of final training, and it is the smaller model to deploy.
+      const epochSecondsOf = (id: string) => {
+        const c = completed.get(id)!;
+        return c.epochs > 0 && c.seconds > 0 ? Math.max(0, c.seconds - (c.evalSeconds ?? 0)) / c.epochs : epochSeconds(proposedGraphs.get(id) ?? seedGraph);
+      };
+      const pick = recommendFromFront(onFront, { validationCount: prepared.validation.y.length, epochSeconds: epochSecondsOf });
+      bestId = pick.id;
+      if (pick.instead) {
+        const mine = completed.get(bestId)!;
+        log(
+          `${bestId} (validation ${(mine.accuracy * 100).toFixed(2)}%, ${Math.round(epochSecondsOf(bestId))} s an epoch) is recommended over the most accurate, ${pick.instead.id} ` +
+            `(${(pick.instead.accuracy * 100).toFixed(2)}%, ${Math.round(pick.instead.epochSeconds)} s an epoch): within one standard error ` +
+            `(${(pick.standardError * 100).toFixed(2)} points on ${prepared.validation.y.length} validation samples), and faster to train, so it gets more of the final training.`,
+        );
+      }
+    } else {
       const fastest = verification.dropped.filter((d) => d.latencyMs !== null && hasCheckpoint(d.id)).sort((a, b) => a.latencyMs! - b.latencyMs!)[0];
       bestId = fastest?.id ?? assessed.bestId;
       log(`No trained model meets the latency limit of ${spec.maxLatencyMs} ms when measured; ${bestId}, the fastest measured, is trained to the end, but it does not meet the limit.`);

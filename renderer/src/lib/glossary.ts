@@ -31,7 +31,7 @@ export const GLOSSARY = {
   precision: 'Of the examples the model put in this class, the share that truly belong to it.',
   recall: 'Of the examples of this class, the share the model found.',
   f1: 'One number that balances precision and recall (their harmonic mean).',
-  recommended: 'The most accurate candidate that fits your speed and size limits.',
+  recommended: 'The most accurate candidate that fits your speed and size limits. When several are as accurate as the check examples can tell apart, the quickest to train: it gets the most of the final training.',
   keras: 'A .keras file for Python\'s Keras / TensorFlow.',
   onnx: 'An .onnx file for ONNX Runtime: runs in C++, C#, Java, Python, phones and more.',
   tfjs: 'TensorFlow.js files, to run the model in a web page or in Node.js.',
