@@ -25,7 +25,7 @@ export interface HillClimbParams {
   maxGrowth?: number;
 }
 
-/** A step's children cost at most twice their parent's epoch, unless the plan says otherwise. */
+/** The bound on a step's children: at most twice their parent's epoch (`maxGrowth` sets another, as the tests do). */
 export const HILL_MAX_GROWTH = 2;
 
 export class HillClimb implements SearchStrategy {
