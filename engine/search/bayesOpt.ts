@@ -14,7 +14,7 @@ import { applicableMorphs, applyRecord } from '../morph/morphCatalogue.js';
 import { MorphError, type ModelState, type MorphRecord } from '../morph/modelState.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { BourgainEmbedding, GaussianProcess, euclidean } from './gaussianProcess.js';
-import { BestSoFar, type CandidateResult, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { BestSoFar, type CandidateResult, CHILD_MAX_GROWTH, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface BayesParams {
   epochNeigh: number;
@@ -27,6 +27,8 @@ export interface BayesParams {
   tLow?: number;
   /** Children examined per expanded node (a random sample of the applicable morphisms). */
   branching?: number;
+  /** The most a proposal's epoch may cost, as a multiple of its observed ancestor's; CHILD_MAX_GROWTH by default. */
+  maxGrowth?: number;
 }
 
 interface Node {
@@ -123,6 +125,10 @@ export class BayesOpt implements SearchStrategy {
       const p = gp.predict(embedding.embed(graphs.map((b) => editDistance(graph, b))));
       return p.mean - beta * p.std;
     };
+    // Architectures are searched near the observed ones in cost too: at most maxGrowth times their ancestor's epoch
+    // (a ratio of training work, the same whatever the machine's speed, so a resumed job searches alike).
+    const growth = this.params.maxGrowth ?? CHILD_MAX_GROWTH;
+    const maxCost = new Map(this.history.map((h) => [h.id, growth * ctx.epochSeconds(h.graph)]));
     const queue: Node[] = this.history.map((h) => ({ state: { graph: h.graph, weights: placeholderWeights(h.graph) }, ancestorId: h.id, ops: [], alpha: h.cost, hash: graphHash(h.graph) }));
     let cMin = Math.min(...this.history.map((h) => h.cost));
     let best: Node | null = null;
@@ -142,7 +148,7 @@ export class BayesOpt implements SearchStrategy {
           if (e instanceof MorphError) continue;
           throw e;
         }
-        if (!ctx.fits(child.graph)) continue;
+        if (!ctx.fits(child.graph) || ctx.epochSeconds(child.graph) > maxCost.get(node.ancestorId)!) continue;
         const hash = graphHash(child.graph);
         if (this.seen.has(hash) || visited.has(hash)) continue;
         visited.add(hash);

@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type CandidateResult, growByMorphs, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
+import { type CandidateResult, CHILD_MAX_GROWTH, growByMorphs, type Proposal, scratchProposal, type SearchStrategy, type StrategyContext } from './strategy.js';
 
 export interface HillClimbParams {
   nNeigh: number;
@@ -21,12 +21,10 @@ export interface HillClimbParams {
   epochNeigh: number;
   /** Epochs to train the seed network before the first step. */
   epochSeed: number;
-  /** The most a child's epoch may cost, as a multiple of its parent's (the ratio of their training work). */
+  /** The most a child's epoch may cost, as a multiple of its parent's (the ratio of their training work); CHILD_MAX_GROWTH by default. */
   maxGrowth?: number;
 }
 
-/** The bound on a step's children: at most twice their parent's epoch (`maxGrowth` sets another, as the tests do). */
-export const HILL_MAX_GROWTH = 2;
 
 export class HillClimb implements SearchStrategy {
   readonly name = 'hill';
@@ -46,7 +44,7 @@ export class HillClimb implements SearchStrategy {
     const parent = await ctx.loadState(this.bestId);
     const s = this.step;
     const children: Proposal[] = [];
-    const maxCost = (this.params.maxGrowth ?? HILL_MAX_GROWTH) * ctx.epochSeconds(parent.graph);
+    const maxCost = (this.params.maxGrowth ?? CHILD_MAX_GROWTH) * ctx.epochSeconds(parent.graph);
     for (let j = 1; j < this.params.nNeigh; j++) {
       const { state, morphs } = growByMorphs(parent, this.params.nNM, ctx, (g) => ctx.epochSeconds(g) <= maxCost);
       children.push({ id: `c${s}-${j}`, parentId: this.bestId, morphs, state, inherit: true, epochs: this.params.epochNeigh });

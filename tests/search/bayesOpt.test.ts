@@ -6,9 +6,14 @@ import { smallCnn } from '../../engine/graph/presets.js';
 import { graphHash } from '../../engine/graph/serialize.js';
 import { initialWeights } from '../../engine/hardware/measuredModel.js';
 import type { ModelState } from '../../engine/morph/modelState.js';
+import { initBackend } from '../../engine/backend/ladder.js';
 import { BayesOpt } from '../../engine/search/bayesOpt.js';
+import { trainingWork } from '../../engine/search/budget.js';
+import { graphMetrics } from '../../engine/graph/metrics.js';
+import type { Graph } from '../../engine/graph/types.js';
+import { driveStrategy } from '../helpers/fakeSearch.js';
 import { costsOf, objectiveSpace } from '../../engine/search/objectives.js';
-import type { CandidateResult, StrategyContext } from '../../engine/search/strategy.js';
+import { CHILD_MAX_GROWTH, type CandidateResult, type StrategyContext } from '../../engine/search/strategy.js';
 import type { StrategyServices } from '../../engine/search/strategyServices.js';
 import { randomImageGraph } from '../helpers/randomGraphs.js';
 
@@ -86,5 +91,20 @@ describe('Bayesian optimisation within the search time', () => {
     // A resumed job whose journal holds the whole generation gets it back in full, the same networks in the same order.
     const replay = await secondGeneration({ searchSeconds: 1.5 * once, trained: new Set(['b1-0', 'b1-1', 'b1-2', 'b1-3']) });
     expect(replay.hashes).toEqual(ample.hashes);
+  });
+
+  it("proposes networks within twice their observed ancestor's epoch cost, where the unbounded acquisition goes far dearer", async () => {
+    await initBackend('cpu');
+    const seed = smallCnn([28, 28, 1], 10);
+    const work = (g: Graph) => trainingWork(graphMetrics(g), 64);
+    const proposals = async (maxGrowth: number) => {
+      const { generations } = await driveStrategy(new BayesOpt({ epochNeigh: 1, epochSeed: 1, batch: 3, maxGrowth }), seed, { generations: 3, epochSeconds: (g) => work(g) * 1e-9, accuracy: (g) => 0.5 + 0.1 * Math.log10(work(g)) / 10 });
+      const byId = new Map(generations.flat().map((p) => [p.id, p]));
+      return generations.slice(1).flat().map((p) => work(p.state.graph) / work(byId.get(p.parentId!)!.state.graph));
+    };
+    const bounded = await proposals(CHILD_MAX_GROWTH);
+    expect(bounded.length).toBe(6);
+    for (const r of bounded) expect(r).toBeLessThanOrEqual(CHILD_MAX_GROWTH);
+    expect(Math.max(...(await proposals(Infinity)))).toBeGreaterThan(CHILD_MAX_GROWTH);
   });
 });

@@ -6,7 +6,8 @@ import { initBackend } from '../../engine/backend/ladder.js';
 import { smallCnn } from '../../engine/graph/presets.js';
 import { graphMetrics } from '../../engine/graph/metrics.js';
 import type { Graph } from '../../engine/graph/types.js';
-import { HILL_MAX_GROWTH, HillClimb } from '../../engine/search/hillClimb.js';
+import { HillClimb } from '../../engine/search/hillClimb.js';
+import { CHILD_MAX_GROWTH } from '../../engine/search/strategy.js';
 import { trainingWork } from '../../engine/search/budget.js';
 import { driveStrategy, fingerprint } from '../helpers/fakeSearch.js';
 
@@ -70,12 +71,12 @@ describe('hill climbing with morphisms', () => {
       const children = generations.flat().filter((p) => p.morphs.length > 0);
       return { children, ratios: children.map((c) => work(c.state.graph) / work(byId.get(c.parentId!)!.state.graph)) };
     };
-    const bounded = await growth(HILL_MAX_GROWTH);
+    const bounded = await growth(CHILD_MAX_GROWTH);
     expect(bounded.children.length).toBeGreaterThanOrEqual(15);
-    for (const r of bounded.ratios) expect(r).toBeLessThanOrEqual(HILL_MAX_GROWTH);
+    for (const r of bounded.ratios) expect(r).toBeLessThanOrEqual(CHILD_MAX_GROWTH);
     // Still neighbours that grow: most children carry all three morphisms.
     expect(bounded.children.filter((c) => c.morphs.length === 3).length).toBeGreaterThan(bounded.children.length / 2);
     const unbounded = await growth(Infinity);
-    expect(Math.max(...unbounded.ratios)).toBeGreaterThan(HILL_MAX_GROWTH);
+    expect(Math.max(...unbounded.ratios)).toBeGreaterThan(CHILD_MAX_GROWTH);
   });
 });
