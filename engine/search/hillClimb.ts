@@ -25,7 +25,6 @@ export interface HillClimbParams {
   maxGrowth?: number;
 }
 
-
 export class HillClimb implements SearchStrategy {
   readonly name = 'hill';
   private step = 0;
