@@ -37,9 +37,28 @@ describe('Gaussian process on the embedded edit distance', () => {
       expect(p.mean).toBeCloseTo(y[i], 2);
       expect(p.std).toBeLessThan(0.05);
     }
+    // Far from every observation: the prior, whose mean and spread are the observed costs'.
+    const mean = y.reduce((a, b) => a + b) / y.length;
+    const spread = Math.sqrt(y.reduce((a, v) => a + (v - mean) ** 2, 0) / (y.length - 1));
     const far = gp.predict(coords[0].map((c) => c + 100));
-    expect(far.std).toBeGreaterThan(0.9);
-    expect(far.mean).toBeCloseTo(y.reduce((a, b) => a + b) / y.length, 5);
+    expect(far.std).toBeCloseTo(spread, 6);
+    expect(far.mean).toBeCloseTo(mean, 5);
+  });
+
+  it("predicts in the costs' units: costs ten times larger (noise alike) give ten times the mean's deviation and the spread", () => {
+    // Costs (1 − accuracy) differ by hundredths; a unit prior variance would make σ dwarf every difference in μ,
+    // and μ − 2.5σ would rank architectures by their distance from the observed ones alone.
+    const y = graphs.map((_, i) => 0.1 + 0.004 * ((i * 7) % 5));
+    const small = new GaussianProcess(coords, y, 0.5, 1e-6);
+    const large = new GaussianProcess(coords, y.map((v) => 10 * v), 0.5, 1e-4);
+    const probe = Array.from({ length: 4 }, (_, i) => coords[i].map((c, j) => c + 0.1 * ((i + j) % 3)));
+    for (const x of probe) {
+      const a = small.predict(x);
+      const b = large.predict(x);
+      expect(b.mean).toBeCloseTo(10 * a.mean, 6);
+      expect(b.std).toBeCloseTo(10 * a.std, 6);
+      expect(a.std).toBeLessThan(0.01);
+    }
   });
 });
 
