@@ -297,6 +297,45 @@ describe("NetSprout's SIMD kernels on the wasm backend", () => {
     expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([1, 3], 'int32'), 0).dataSync())).toThrow(/index 3/);
   });
 
+  it('Concat, Slice and SplitV along one axis copy rows (float32, int32, bool) as the cpu backend does, the gradient of Concat too, and leak nothing', async () => {
+    const a = randn(2 * 3 * 4 * 5);
+    const b = randn(2 * 3 * 4 * 7);
+    const run = async (backend: 'wasm' | 'cpu') => {
+      await useBackend(backend);
+      const before = tf.memory().numBytes;
+      const out = tf.tidy(() => {
+        const at = tf.tensor4d(a, [2, 3, 4, 5]);
+        const bt = tf.tensor4d(b, [2, 3, 4, 7]);
+        const results: tf.Tensor[] = [];
+        // Channels (the morphisms' concatenation), with an empty input; and every other axis, on matching shapes.
+        results.push(tf.concat([at, tf.zeros([2, 3, 4, 0]), bt, at], 3));
+        for (const axis of [0, 1, 2]) results.push(tf.concat([at, tf.mul(at, 2), tf.tensor4d(a.map((v) => -v), [2, 3, 4, 5])], axis));
+        results.push(tf.concat([tf.cast(tf.mul(at, 10), 'int32'), tf.cast(tf.mul(bt, 10), 'int32')], 3));
+        results.push(tf.concat([tf.greater(at, 0), tf.greater(bt, 0)], 3));
+        // Slices narrowing one axis (each axis in turn), two axes (the backend's own kernel), and none.
+        results.push(tf.slice(bt, [0, 0, 0, 2], [2, 3, 4, 4]), tf.slice(bt, [0, 1, 0, 0], [2, 2, 4, 7]), tf.slice(bt, [1, 0, 0, 0], [1, 3, 4, 7]));
+        results.push(tf.slice(bt, [0, 0, 1, 0], [2, 3, 2, 7]), tf.slice(bt, [0, 1, 0, 3], [2, 1, 4, 2]), tf.slice(bt, [0, 0, 0, 0], [2, 3, 4, 7]));
+        results.push(tf.slice(tf.cast(tf.mul(bt, 10), 'int32'), [0, 0, 0, 1], [2, 3, 4, 5]));
+        // SplitV on channels (sizes with −1) and on rows.
+        results.push(...tf.split(bt, [2, -1, 1], 3), ...tf.split(bt, 3, 1));
+        // The gradient of a channel concatenation (a SplitV of dy), through a weighted sum.
+        const w = tf.tensor4d(randn(2 * 3 * 4 * 17, 1, 0).map((_, i) => Math.sin(i)), [2, 3, 4, 17]);
+        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.concat([x, y, x], 3), w)) as tf.Scalar)([at, bt]);
+        results.push(...grads);
+        return results.map((t) => ({ shape: t.shape, data: Float32Array.from(t.dataSync()) }));
+      });
+      expect(tf.memory().numBytes).toBe(before);
+      return out;
+    };
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    expect(got.length).toBe(ref.length);
+    ref.forEach((r, i) => {
+      expect(got[i].shape, `result ${i}`).toEqual(r.shape);
+      expect(Array.from(got[i].data), `result ${i}`).toEqual(Array.from(r.data));
+    });
+  });
+
   it('global average pooling (rank 3 and 4, channels not a multiple of 4) and its gradient match the cpu backend', async () => {
     for (const shape of [[3, 5, 6, 7], [4, 9, 12], [2, 1, 1, 5]]) {
       const x = randn(size(shape));

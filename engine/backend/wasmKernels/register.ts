@@ -3,7 +3,8 @@
  * kernels (simd/kernels.c) or with kernels the backend already runs with XNNPACK (nothing round-trips through the JS
  * backend); faster replacements for some it has: Conv2D and Conv2DBackpropInput at stride 1, DepthwiseConv2dNative
  * with channel multiplier 1, MaxPool and MaxPoolGrad,
- * Identity (shares data instead of copying) and GatherV2 along axis 0 (row copies); and fused training
+ * Identity (shares data instead of copying), GatherV2 along axis 0, and Concat, Slice and SplitV along one axis (row
+ * copies); and fused training
  * kernels of NetSprout's own (batch norm with ReLU, global average pooling, an SGD step, the softmax cross-entropy
  * loss), used by engine/train.
  */
@@ -27,7 +28,7 @@ import {
   depthwiseInputGradient,
 } from './convGradients.js';
 import { batchNormKernels, BATCH_NORM_GRAD, BATCH_NORM_TRAIN, MOVING_AVERAGES } from './batchNorm.js';
-import { gatherKernel, identityKernel } from './dataKernels.js';
+import { concatKernel, gatherKernel, identityKernel, sliceKernel, splitVKernel } from './dataKernels.js';
 import { GLOBAL_AVG_POOL, GLOBAL_AVG_POOL_GRAD, globalAvgPoolKernels } from './globalAvgPool.js';
 import { KernelRunner } from './kernelRunner.js';
 import { simdKernels } from './simdKernels.js';
@@ -171,6 +172,9 @@ export function wasmTrainingKernels(backendName = 'wasm'): KernelConfig[] {
     softmaxCrossEntropyKernel(backendName),
     identityKernel(backendName, getKernel('Identity', backendName)),
     gatherKernel(backendName, getKernel('GatherV2', backendName)),
+    concatKernel(backendName, getKernel('Concat', backendName)),
+    sliceKernel(backendName, getKernel('Slice', backendName)),
+    splitVKernel(backendName, getKernel('SplitV', backendName)),
   ];
 }
 
@@ -194,6 +198,9 @@ export const WASM_TRAINING_KERNELS = [
   SOFTMAX_CROSS_ENTROPY,
   'Identity',
   'GatherV2',
+  'Concat',
+  'Slice',
+  'SplitV',
 ] as const;
 
 let registered = false;

@@ -28,6 +28,7 @@ export interface SimdKernelExports {
   bn_grad_sums(dy: number, x: number, y: number, mean: number, parts: number, c: number, relu: number, r0: number, r1: number, part: number): void;
   bn_grad_apply(dy: number, x: number, y: number, mean: number, coef: number, dx: number, c: number, relu: number, r0: number, r1: number, part: number): void;
   gather_rows(x: number, indices: number, out: number, rowBytes: number, i0: number, i1: number, part: number): void;
+  copy_rows(src: number, dst: number, rowBytes: number, srcStride: number, dstStride: number, i0: number, i1: number, part: number): void;
   global_avg_pool(x: number, y: number, s: number, c: number, n0: number, n1: number, part: number): void;
   global_avg_pool_grad(dy: number, dx: number, s: number, c: number, n0: number, n1: number, part: number): void;
   sgd_step(v: number, vel: number, g: number, vOut: number, velOut: number, lr: number, momentum: number, wd: number, nesterov: number, i0: number, i1: number): void;

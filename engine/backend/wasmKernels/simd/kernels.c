@@ -487,6 +487,26 @@ void gather_rows(const unsigned char* x, const int* indices, unsigned char* out,
     __builtin_memcpy(out + (unsigned long)i * rowBytes, x + (unsigned long)indices[i] * rowBytes, (unsigned long)rowBytes);
 }
 
+/* Strided row copy (concat and slice along one axis): row i of src (rowBytes at i * srcStride) to dst at
+   i * dstStride. Range: rows [i0, i1). */
+EXPORT(copy_rows)
+void copy_rows(const unsigned char* src, unsigned char* dst, int rowBytes, int srcStride, int dstStride, int i0, int i1, int part) {
+  (void)part;
+  if (rowBytes > 256) {
+    for (int i = i0; i < i1; i++)
+      __builtin_memcpy(dst + (unsigned long)i * dstStride, src + (unsigned long)i * srcStride, (unsigned long)rowBytes);
+    return;
+  }
+  /* Short rows (the channels of one pixel): 16-byte vectors, then bytes; a bulk copy per row costs more than this. */
+  for (int i = i0; i < i1; i++) {
+    const unsigned char* s = src + (unsigned long)i * srcStride;
+    unsigned char* d = dst + (unsigned long)i * dstStride;
+    int k = 0;
+    for (; k + 16 <= rowBytes; k += 16) wasm_v128_store(d + k, wasm_v128_load(s + k));
+    for (; k < rowBytes; k++) d[k] = s[k];
+  }
+}
+
 /* Global average pooling: y[n, k] = mean over s of x[n, s, k] (x: [b, s, c]). Range: images [n0, n1). */
 EXPORT(global_avg_pool)
 void global_avg_pool(const f32* x, f32* y, int s, int c, int n0, int n1, int part) {
