@@ -34,34 +34,48 @@ export function identityKernel(backendName: string, original: KernelConfig | und
   };
 }
 
-export function gatherKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
-  const fallback = original?.kernelFunc as KernelFunc | undefined;
+/**
+ * A kernel that handles some cases itself with NetSprout's SIMD kernels: `body` returns null for the others, which go
+ * to the backend's own kernel, as do all cases while the SIMD kernels are off.
+ */
+function replacing(
+  kernelName: string,
+  backendName: string,
+  original: KernelConfig | undefined,
+  body: (args: Parameters<KernelFunc>[0], backend: KernelBackend) => TensorInfo | TensorInfo[] | null,
+): KernelConfig {
   return {
     ...(original ?? {}),
-    kernelName: 'GatherV2',
+    kernelName,
     backendName,
     kernelFunc: (args) => {
-      const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
-      const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
       const backend = args.backend as KernelBackend;
-      const rowBytes = (BYTES[x.dtype] ?? 0) * x.shape.slice(1).reduce((a, b) => a * b, 1);
-      const simple = util.parseAxisParam(axis, x.shape)[0] === 0 && !batchDims && indices.dtype === 'int32' && rowBytes > 0;
-      if (!simple || !simdKernels(backend)) {
-        if (!fallback) throw new Error('GatherV2: no kernel for this case');
-        return fallback(args);
-      }
-      const ids = heapView(backend, indices, 'int32') as unknown as Int32Array;
-      const rows = x.shape[0];
-      for (let i = 0; i < ids.length; i++) {
-        if (ids[i] < 0 || ids[i] >= rows) {
-          throw new Error(`GatherV2: the index ${ids[i]} at position ${i} is not in [0, ${rows - 1}]`);
-        }
-      }
-      const out = (backend as WasmHeapBackend).makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype as 'float32');
-      if (ids.length > 0) runSimd(backend, 'gather_rows', [address(backend, x), address(backend, indices), address(backend, out), rowBytes], ids.length, 1);
-      return out;
+      const out = simdKernels(backend) ? body(args, backend) : null;
+      if (out) return out;
+      if (!original) throw new Error(`${kernelName}: no kernel for this case`);
+      return original.kernelFunc(args);
     },
   };
+}
+
+export function gatherKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
+  return replacing('GatherV2', backendName, original, (args, backend) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
+    const rowBytes = (BYTES[x.dtype] ?? 0) * x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const simple = util.parseAxisParam(axis, x.shape)[0] === 0 && !batchDims && indices.dtype === 'int32' && rowBytes > 0;
+    if (!simple) return null;
+    const ids = heapView(backend, indices, 'int32') as unknown as Int32Array;
+    const rows = x.shape[0];
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= rows) {
+        throw new Error(`GatherV2: the index ${ids[i]} at position ${i} is not in [0, ${rows - 1}]`);
+      }
+    }
+    const out = (backend as WasmHeapBackend).makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype as 'float32');
+    if (ids.length > 0) runSimd(backend, 'gather_rows', [address(backend, x), address(backend, indices), address(backend, out), rowBytes], ids.length, 1);
+    return out;
+  });
 }
 
 /** Elements of a shape's dimensions from `from` (inclusive) to `to` (exclusive). */
@@ -72,35 +86,25 @@ function span(shape: readonly number[], from: number, to = shape.length): number
 }
 
 export function concatKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
-  const fallback = original?.kernelFunc as KernelFunc | undefined;
-  return {
-    ...(original ?? {}),
-    kernelName: 'Concat',
-    backendName,
-    kernelFunc: (args) => {
-      const backend = args.backend as KernelBackend;
-      const all = args.inputs as unknown as TensorInfo[];
-      const inputs = all.filter((t) => util.sizeFromShape(t.shape) > 0);
-      const bytes = BYTES[all[0]?.dtype] ?? 0;
-      if (inputs.length < 2 || !bytes || !simdKernels(backend) || inputs.some((t) => t.dtype !== all[0].dtype)) {
-        if (!fallback) throw new Error('Concat: no kernel for this case');
-        return fallback(args);
-      }
-      const axis = util.parseAxisParam((args.attrs as { axis: number }).axis, all[0].shape)[0];
-      backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
-      const outShape = backend_util.computeOutShape(all.map((t) => t.shape), axis);
-      const out = (backend as WasmHeapBackend).makeOutput(outShape, all[0].dtype as 'float32');
-      const rows = span(outShape, 0, axis);
-      const outRow = span(outShape, axis) * bytes;
-      let offset = 0;
-      for (const t of inputs) {
-        const row = span(t.shape, axis) * bytes;
-        runSimd(backend, 'copy_rows', [address(backend, t), address(backend, out) + offset, row, row, outRow], rows, 1);
-        offset += row;
-      }
-      return out;
-    },
-  };
+  return replacing('Concat', backendName, original, (args, backend) => {
+    const all = args.inputs as unknown as TensorInfo[];
+    const inputs = all.filter((t) => util.sizeFromShape(t.shape) > 0);
+    const bytes = BYTES[all[0]?.dtype] ?? 0;
+    if (inputs.length < 2 || !bytes || inputs.some((t) => t.dtype !== all[0].dtype)) return null;
+    const axis = util.parseAxisParam((args.attrs as { axis: number }).axis, all[0].shape)[0];
+    backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
+    const outShape = backend_util.computeOutShape(all.map((t) => t.shape), axis);
+    const out = (backend as WasmHeapBackend).makeOutput(outShape, all[0].dtype as 'float32');
+    const rows = span(outShape, 0, axis);
+    const outRow = span(outShape, axis) * bytes;
+    let offset = 0;
+    for (const t of inputs) {
+      const row = span(t.shape, axis) * bytes;
+      runSimd(backend, 'copy_rows', [address(backend, t), address(backend, out) + offset, row, row, outRow], rows, 1);
+      offset += row;
+    }
+    return out;
+  });
 }
 
 /**
@@ -110,7 +114,7 @@ export function concatKernel(backendName: string, original: KernelConfig | undef
 function sliceRows(backend: KernelBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo | null {
   const bytes = BYTES[x.dtype] ?? 0;
   const narrowed = x.shape.map((d, i) => begin[i] !== 0 || size[i] !== d).flatMap((n, i) => (n ? [i] : []));
-  if (!bytes || !x.shape.length || narrowed.length > 1 || !simdKernels(backend)) return null;
+  if (!bytes || !x.shape.length || narrowed.length > 1) return null;
   const out = (backend as WasmHeapBackend).makeOutput([...size], x.dtype as 'float32');
   if (util.sizeFromShape(size) === 0) return out;
   const axis = narrowed[0] ?? 0;
@@ -121,48 +125,28 @@ function sliceRows(backend: KernelBackend, x: TensorInfo, begin: number[], size:
 }
 
 export function sliceKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
-  const fallback = original?.kernelFunc as KernelFunc | undefined;
-  return {
-    ...(original ?? {}),
-    kernelName: 'Slice',
-    backendName,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as TensorInfo;
-      const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
-      const [begin_, size_] = slice_util.parseSliceParams(x, begin, size);
-      slice_util.assertParamsValid(x, begin_, size_);
-      const out = sliceRows(args.backend as KernelBackend, x, begin_, size_);
-      if (out) return out;
-      if (!fallback) throw new Error('Slice: no kernel for this case');
-      return fallback(args);
-    },
-  };
+  return replacing('Slice', backendName, original, (args, backend) => {
+    const x = args.inputs.x as TensorInfo;
+    const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+    const [begin_, size_] = slice_util.parseSliceParams(x, begin, size);
+    slice_util.assertParamsValid(x, begin_, size_);
+    return sliceRows(backend, x, begin_, size_);
+  });
 }
 
 export function splitVKernel(backendName: string, original: KernelConfig | undefined): KernelConfig {
-  const fallback = original?.kernelFunc as KernelFunc | undefined;
-  return {
-    ...(original ?? {}),
-    kernelName: 'SplitV',
-    backendName,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as TensorInfo;
-      const backend = args.backend as KernelBackend;
-      const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-      const a = util.parseAxisParam(axis, x.shape)[0];
-      const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, a);
-      if (!BYTES[x.dtype] || !simdKernels(backend)) {
-        if (!fallback) throw new Error('SplitV: no kernel for this case');
-        return fallback(args);
-      }
-      const begin = x.shape.map(() => 0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[a] = s;
-        const piece = sliceRows(backend, x, [...begin], size)!;
-        begin[a] += s;
-        return piece;
-      });
-    },
-  };
+  return replacing('SplitV', backendName, original, (args, backend) => {
+    const x = args.inputs.x as TensorInfo;
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    if (!BYTES[x.dtype]) return null;
+    const a = util.parseAxisParam(axis, x.shape)[0];
+    const begin = x.shape.map(() => 0);
+    return backend_util.prepareSplitSize(x, numOrSizeSplits, a).map((s) => {
+      const size = [...x.shape];
+      size[a] = s;
+      const piece = sliceRows(backend, x, [...begin], size)!;
+      begin[a] += s;
+      return piece;
+    });
+  });
 }
