@@ -17,6 +17,32 @@ export interface MorphCandidate {
   apply: (rng: SeededRandom) => MorphResult;
 }
 
+/**
+ * The kind of change a morphism makes, as Auto-Keras groups its operations (deeper, wider, skip connection), with
+ * NeuNetS's kernel widening counted as wider and its branching as a new path like a skip.
+ */
+export type MorphFamily = 'deeper' | 'wider' | 'skip';
+
+export function morphFamily(op: string): MorphFamily {
+  if (op.startsWith('deeper')) return 'deeper';
+  if (op === 'wider' || op === 'widen-kernel') return 'wider';
+  return 'skip';
+}
+
+/**
+ * Removes one candidate from `options` and returns it: a family first, uniformly among those with candidates left,
+ * then a candidate of that family, uniformly (Auto-Keras's `transform` draws the operation, then where to apply it).
+ * Drawing among all candidates alike would give the pairs of layers a skip can join (their number grows with the
+ * square of the depth) and the convolutions a branch can split most of the draws.
+ */
+export function takeByFamily(options: MorphCandidate[], rng: SeededRandom): MorphCandidate {
+  if (!options.length) throw new MorphError('No morphism left to draw.');
+  const families = [...new Set(options.map((o) => morphFamily(o.op)))];
+  const family = families[rng.int(families.length)];
+  const members = options.flatMap((o, i) => (morphFamily(o.op) === family ? [i] : []));
+  return options.splice(members[rng.int(members.length)], 1)[0];
+}
+
 export function applicableMorphs(state: ModelState): MorphCandidate[] {
   const g = state.graph;
   const shapes = shapesOf(g);

@@ -12,8 +12,10 @@ import {
   deeperConvBlock,
   deeperDense,
   MorphError,
+  morphFamily,
   net2wider,
   randomMorph,
+  takeByFamily,
   widenKernel,
   type ModelState,
   type MorphResult,
@@ -112,4 +114,24 @@ describe('random chains of five morphisms keep the function', () => {
       expect(applicableMorphs(stateOf(graph, 0)).length).toBeGreaterThan(0);
     });
   }
+});
+
+describe('drawing a morphism family first (Auto-Keras transform)', () => {
+  it('gives deeper, wider and skip the same share of draws however many places each applies to', () => {
+    // A deep chain: its pairs of layers a skip can join far outnumber the layers it can widen.
+    let state = stateOf(branchyImageNet(12), 3);
+    const r = makeRandom(5);
+    for (let k = 0; k < 4; k++) state = applicableMorphs(state).find((o) => o.op === 'deeper-conv')!.apply(r);
+    const options = applicableMorphs(state);
+    const count = (f: string) => options.filter((o) => morphFamily(o.op) === f).length;
+    expect(count('skip')).toBeGreaterThan(count('deeper') + count('wider'));
+    const drawn = { deeper: 0, wider: 0, skip: 0 };
+    for (let i = 0; i < 3000; i++) drawn[morphFamily(takeByFamily([...options], r).op)]++;
+    for (const f of ['deeper', 'wider', 'skip'] as const) expect(drawn[f] / 3000).toBeCloseTo(1 / 3, 1);
+    // Taking removes: every candidate comes out once, and an empty list is an error.
+    const left = [...options];
+    const taken = new Set(Array.from({ length: options.length }, () => takeByFamily(left, r)));
+    expect(taken.size).toBe(options.length);
+    expect(() => takeByFamily(left, r)).toThrow(MorphError);
+  });
 });
