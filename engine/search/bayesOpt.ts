@@ -4,9 +4,9 @@
  * α(f) = μ − β·σ (β = 2.5) is minimised over the tree of morphisms grown from every observed architecture, by A*
  * search with simulated-annealing acceptance (Algorithm 1), each expanded node's children drawn as Auto-Keras's
  * `transform` draws them (a family of operations uniformly, deeper, wider or skip, then where to apply it; drawn among
- * all applicable morphisms alike, half of a Fashion-MNIST run's morphisms were branchings, which add no weights, and its
- * proposals carried up to 14 morphisms); the chosen architecture is then built from its nearest
- * observed ancestor with its trained weights. Architectures seen before are never proposed again.
+ * all applicable morphisms alike, half of a 15-minute Fashion-MNIST run's morphisms were branchings, which add no
+ * weights); the chosen architecture is then built from its nearest observed ancestor with its trained weights.
+ * Architectures seen before are never proposed again.
  */
 import { editDistance } from '../graph/editDistance.js';
 import { graphHash } from '../graph/serialize.js';

@@ -118,7 +118,8 @@ describe('random chains of five morphisms keep the function', () => {
 
 describe('drawing a morphism family first (Auto-Keras transform)', () => {
   it('gives deeper, wider and skip the same share of draws however many places each applies to', () => {
-    // A deep chain: its pairs of layers a skip can join far outnumber the layers it can widen.
+    // A deeper chain: the pairs of layers a skip can join (and the convolutions a branch can split) outnumber the places
+    // to deepen or widen it, so a uniform draw among all candidates would pick a skip most of the time.
     let state = stateOf(branchyImageNet(12), 3);
     const r = makeRandom(5);
     for (let k = 0; k < 4; k++) state = applicableMorphs(state).find((o) => o.op === 'deeper-conv')!.apply(r);
