@@ -11,8 +11,11 @@
  * 3. Text with fewer than 40 seed epochs → ncevolve (below).
  * 4. Tables and text → hyperband: small networks whose accuracy hangs on the learning rate and regularisation as
  *    much as on their shape (and few morphisms apply to them); Hyperband++ searches both and stops bad ones early.
- * 5. Images, at least 150 seed epochs, hard data (DCN < 0.8) → prune-replace: the super-network compares many
- *    candidate operations at the cost of one network, which pays off only with time for its iterations.
+ * 5. Images, at least 360 seed epochs, hard data (DCN < 0.8) → prune-replace: the super-network compares many
+ *    candidate operations at the cost of one network, which pays off only with time for its iterations. The bound was
+ *    150 until faster WASM kernels made a 1-hour Fashion-MNIST job afford about 185 seed epochs on the 2-core AMD EPYC
+ *    VM, where 136 had chosen NCEvolve; at 1 hour NCEvolve reached 92.97–93.66% in three runs and prune-replace 92.43%
+ *    in one, so prune-replace waits for budgets about twice that long, where it is not measured yet.
  * 6. Images, not easy (DCN < 0.95) → ncevolve: a population of cell networks, mutated alike by function-preserving
  *    operations (so a child starts where its parent stopped, as in hill climbing), explores more than one
  *    hill-climbing lineage.
@@ -33,6 +36,9 @@ export type ConcreteStrategy = (typeof CONCRETE_STRATEGIES)[number];
 
 /** The strategy the app uses unless the user picks one (the CLI keeps `hill`). */
 export const APP_DEFAULT_STRATEGY = 'auto';
+
+/** Seed epochs of search from which hard image data goes to prune-replace (rule 5). */
+export const PRUNE_REPLACE_MIN_EPOCHS = 360;
 
 export interface AutoInputs {
   kind: DataKind;
@@ -57,7 +63,7 @@ export function chooseStrategy(i: AutoInputs): { strategy: ConcreteStrategy; rea
   if (i.kind === 'text' && epochs < 40) return { strategy: 'ncevolve', reasons: [`text data and ${budget}: ${cells}, did best on text at such budgets`] };
   if (i.kind === 'table' || i.kind === 'text') return { strategy: 'hyperband', reasons: [`${i.kind} data: the accuracy of small networks depends on learning rate and regularisation as much as on shape; Hyperband++ searches both and stops poor configurations early`, budget] };
   const dcn = i.dcn ?? 0.5;
-  if (epochs >= 150 && dcn < 0.8) return { strategy: 'prune-replace', reasons: [`${budget} and the data is hard (${difficulty}): a super-network ranks many candidate operations at the cost of one network`] };
+  if (epochs >= PRUNE_REPLACE_MIN_EPOCHS && dcn < 0.8) return { strategy: 'prune-replace', reasons: [`${budget} and the data is hard (${difficulty}): a super-network ranks many candidate operations at the cost of one network`] };
   if (dcn < 0.95) return { strategy: 'ncevolve', reasons: [`${budget} (${difficulty}): ${cells}, explores more than one hill-climbing lineage`] };
   return { strategy: 'hill', reasons: [`${budget} (${difficulty}): hill climbing with morphisms`] };
 }

@@ -20,7 +20,9 @@ describe('--strategy auto', () => {
     expect(chooseStrategy({ ...base, kind: 'table' }).strategy).toBe('hyperband');
     expect(chooseStrategy({ ...base, kind: 'table', seedEpochSeconds: 50 }).strategy).toBe('hyperband');
     expect(chooseStrategy({ ...base, kind: 'table', seedEpochSeconds: 100 }).strategy).toBe('hill');
-    expect(chooseStrategy({ ...base, dcn: 0.7, searchSeconds: 3000 }).strategy).toBe('prune-replace');
+    expect(chooseStrategy({ ...base, dcn: 0.7, searchSeconds: 3600 }).strategy).toBe('prune-replace');
+    // A 1-hour Fashion-MNIST job on the 2-core EPYC VM: 2,690 s of search at 14.5 s a seed epoch (185 epochs) → NCEvolve.
+    expect(chooseStrategy({ ...base, dcn: 0.77, searchSeconds: 2690, seedEpochSeconds: 14.5 }).strategy).toBe('ncevolve');
     expect(chooseStrategy({ ...base, dcn: 0.85, searchSeconds: 3000 }).strategy).toBe('ncevolve');
     expect(chooseStrategy({ ...base, dcn: 0.85 }).strategy).toBe('ncevolve');
     expect(chooseStrategy({ ...base, dcn: 0.7, seedEpochSeconds: 50 }).strategy).toBe('ncevolve');
