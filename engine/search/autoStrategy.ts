@@ -13,9 +13,9 @@
  *    much as on their shape (and few morphisms apply to them); Hyperband++ searches both and stops bad ones early.
  * 5. Images, at least 360 seed epochs, hard data (DCN < 0.8) → prune-replace: the super-network compares many
  *    candidate operations at the cost of one network, which pays off only with time for its iterations. The bound was
- *    150 until faster WASM kernels made a 1-hour Fashion-MNIST job afford about 185 seed epochs on the 2-core AMD EPYC
- *    VM, where 136 had chosen NCEvolve; at 1 hour NCEvolve reached 92.97–93.66% in three runs and prune-replace 92.43%
- *    in one, so prune-replace waits for budgets about twice that long, where it is not measured yet.
+ *    150 until a 1-hour Fashion-MNIST job's throughput probe made it about 185 seed epochs on the 2-core AMD EPYC VM
+ *    (136 at an earlier commit, which chose NCEvolve); at 1 hour NCEvolve reached 92.97–93.66% in three runs and
+ *    prune-replace 92.43% in one, so prune-replace waits for budgets about twice that long, where it is not measured.
  * 6. Images, not easy (DCN < 0.95) → ncevolve: a population of cell networks, mutated alike by function-preserving
  *    operations (so a child starts where its parent stopped, as in hill climbing), explores more than one
  *    hill-climbing lineage.
