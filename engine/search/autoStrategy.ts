@@ -38,7 +38,7 @@ export type ConcreteStrategy = (typeof CONCRETE_STRATEGIES)[number];
 export const APP_DEFAULT_STRATEGY = 'auto';
 
 /** Seed epochs of search from which hard image data goes to prune-replace (rule 5). */
-export const PRUNE_REPLACE_MIN_EPOCHS = 360;
+const PRUNE_REPLACE_MIN_EPOCHS = 360;
 
 export interface AutoInputs {
   kind: DataKind;
