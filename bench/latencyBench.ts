@@ -52,7 +52,8 @@ const spread = profile.samples.map((s) => {
 });
 spread.sort((a, b) => a - b);
 log(`Runtime: ${profile.runtime.library} ${profile.runtime.version} (${profile.runtime.backend}, ${profile.runtime.threads} thread(s)); protocol: warm-up ≥ ${profile.protocol.warmupRuns} runs / ${profile.protocol.warmupMs} ms, timed ≥ ${profile.protocol.minRuns} runs / ${profile.protocol.minTimedMs} ms, batch sizes ${profile.protocol.batchSizes.join(', ')}`);
-log(`Measured ${profile.samples.length} architectures in ${profile.seconds.toFixed(0)} s (${profile.samples.length - held.length} to fit, ${held.length} held out); latency at batch 1 from ${ms[0].toFixed(3)} to ${ms[ms.length - 1].toFixed(3)} ms (median ${ms[Math.floor(ms.length / 2)].toFixed(3)}); median (p90 − p10)/median of a measurement ${(spread[Math.floor(spread.length / 2)] * 100).toFixed(1)}%`);
+const remeasured = profile.samples.filter((s) => s.remeasured).length;
+log(`Measured ${profile.samples.length} architectures in ${profile.seconds.toFixed(0)} s (${profile.samples.length - held.length} to fit, ${held.length} held out; ${remeasured} measured again after the reference showed the machine disturbed); ${profile.protocol.statistic ?? 'median'} latency at batch 1 from ${ms[0].toFixed(3)} to ${ms[ms.length - 1].toFixed(3)} ms (median ${ms[Math.floor(ms.length / 2)].toFixed(3)}); median (p90 − p10)/median of a measurement ${(spread[Math.floor(spread.length / 2)] * 100).toFixed(1)}%`);
 log('');
 log('predictor        Kendall τ    MAPE   within ±10%   fit s');
 for (const p of profile.predictors) {
@@ -87,6 +88,7 @@ if (json) {
       samples: profile.samples.length,
       heldOut: held.length,
       seconds: Number(profile.seconds.toFixed(1)),
+      remeasured,
       chosen: profile.chosen,
       targetsMet: met,
       predictors: profile.predictors.map((p) => ({ name: p.name, kendallTau: p.heldOut.kendallTau, mape: p.heldOut.mape, within10: p.heldOut.within10, fitSeconds: p.fitSeconds, ...(rawAccuracy.has(p.name) && { againstRaw: rawAccuracy.get(p.name) }) })),

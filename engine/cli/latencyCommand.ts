@@ -5,10 +5,14 @@ import { NetSproutError } from '../errors.js';
 import { graphMetrics } from '../graph/metrics.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { measureLatency, openRuntime } from '../hardware/latencyProtocol.js';
+import { median } from '../hardware/latencyStatistics.js';
 import { machineProfile } from '../hardware/machineProfile.js';
 import { SpeedReference, speedFactor } from '../hardware/speedReference.js';
 import { readProfile } from '../latency/deviceProfile.js';
 import { printJson } from './output.js';
+
+/** Reference readings taken before and again after the measurement (about 50 ms each). */
+const SPEED_READINGS_EACH_SIDE = 5;
 
 export interface LatencyCommandOptions {
   profile: string;
@@ -48,20 +52,23 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
     // A profile whose latencies are at the machine's typical speed (engine/hardware/speedReference.ts): the
     // reference network is measured around this measurement too, and the prediction is compared at that speed.
     const speed = p.speedReference ? new SpeedReference(runtime, graphFromJSON(p.speedReference.graph, `the speed reference of ${opts.profile}`), p.speedReference.protocol) : null;
-    const before = speed ? await speed.read() : 0;
+    // A few readings either side: one short reading is noisier than the drift it is there to follow.
+    for (let k = 0; speed && k < SPEED_READINGS_EACH_SIDE; k++) await speed.read();
     const m = await measureLatency(runtime, { graph }, p.protocol);
     const b1 = m.batches.find((b) => b.batchSize === 1) ?? m.batches[0];
     result.measuredMs = round(m.batch1Ms);
+    result.statistic = b1.statistic;
     let comparedMs = m.batch1Ms;
     if (speed) {
-      const factor = speedFactor(before, await speed.read(), p.speedReference!.typicalMs);
+      for (let k = 0; k < SPEED_READINGS_EACH_SIDE; k++) await speed.read();
+      const factor = speedFactor(median(speed.readings), p.speedReference!.typicalMs);
       comparedMs = m.batch1Ms / factor;
       result.speedFactor = round(factor, 3);
       result.measuredAtProfileSpeedMs = round(comparedMs);
       result.errorPercentRaw = round(((predictedMs - m.batch1Ms) / m.batch1Ms) * 100, 2);
     }
     result.errorPercent = round(((predictedMs - comparedMs) / comparedMs) * 100, 2);
-    result.measurement = { p10Ms: round(b1.p10Ms), p90Ms: round(b1.p90Ms), iqrMs: round(b1.iqrMs), runs: b1.runs, batches: m.batches.map((b) => ({ batchSize: b.batchSize, medianMs: round(b.medianMs), perInputMs: round(b.perInputMs), peakRssDeltaBytes: b.peakRssDeltaBytes })) };
+    result.measurement = { medianMs: round(b1.medianMs), p10Ms: round(b1.p10Ms), p90Ms: round(b1.p90Ms), iqrMs: round(b1.iqrMs), runs: b1.runs, batches: m.batches.map((b) => ({ batchSize: b.batchSize, medianMs: round(b.medianMs), perInputMs: round(b.perInputMs), peakRssDeltaBytes: b.peakRssDeltaBytes })) };
   }
   if (notes.length) result.notes = notes;
   if (opts.json) {
@@ -75,7 +82,8 @@ export async function latencyCommand(opts: LatencyCommandOptions): Promise<numbe
       f === undefined
         ? ''
         : `; ${(result.measuredAtProfileSpeedMs as number).toFixed(3)} ms at the speed this machine had when profiled (it runs ${Math.abs((f - 1) * 100).toFixed(0)}% ${f >= 1 ? 'slower' : 'faster'} now, by the reference network)`;
-    process.stdout.write(`Measured:  ${(result.measuredMs as number).toFixed(3)} ms (median${speedNote}; prediction off by ${(result.errorPercent as number).toFixed(1)}%).\n`);
+    const what = result.statistic === 'p10' ? '10th percentile of the runs' : 'median';
+    process.stdout.write(`Measured:  ${(result.measuredMs as number).toFixed(3)} ms (${what}${speedNote}; prediction off by ${(result.errorPercent as number).toFixed(1)}%).\n`);
   }
   for (const n of notes) process.stdout.write(`Note: ${n}\n`);
   return 0;

@@ -14,10 +14,30 @@
  * 20% slow), and the latency the predictors learn is the measured one divided by it: the latency at the machine's
  * typical speed while it was profiled. The raw measurement is kept beside it. On that VM this cut the median
  * disagreement between two measurements of an architecture from 16% to 10% (pairs within ±10%: 36% → 50%).
+ *
+ * One short reading of the reference is itself noisy, and dividing by it added that noise to every sample: on the
+ * AMD EPYC VM, quiet at the time, 40 architectures measured in three passes agreed within ±10% for 98% of pairs of
+ * passes uncorrected (the 10th-percentile statistic), 61% divided by the readings just before and after, and 98%
+ * divided by the median of the readings within ±5 s. Drift takes tens of seconds to minutes, so the factor is the
+ * median of the readings within `windowSeconds` of the measurement: it follows the drift and not a reading's noise.
  */
 import type { Graph } from '../graph/types.js';
 import { measureBatch, type LatencyProtocol, type LatencyRuntime } from './latencyProtocol.js';
 import { median } from './latencyStatistics.js';
+
+/** The readings within this many seconds either side of a measurement make its speed factor. */
+export const SPEED_WINDOW_SECONDS = 5;
+
+/**
+ * A reading this much slower than the typical one marks the moment as disturbed. On the AMD EPYC VM the reference
+ * ran 36–73% slow four times in 71 seconds, for a reading or two (about a second) each: too short for the window
+ * to follow, long enough to slow every session of an architecture measured then. Of the 123 held-out
+ * architectures of one profile, the 12 whose measurement disagreed with a second one by more than 10% included
+ * the 9 that ridge regression predicted worst (20–42% off); measured again, those were within 7.1% of it.
+ */
+export const DISTURBED_RATIO = 1.25;
+/** Readings needed before a disturbance can be told from the typical speed. */
+const MIN_READINGS_FOR_DISTURBANCE = 5;
 
 /** A short protocol for the reference (a small network): one session, about 50 ms. */
 export function referenceProtocol(protocol: LatencyProtocol): LatencyProtocol {
@@ -34,10 +54,15 @@ export interface SpeedReferenceRecord {
   /** The 10th and 90th percentiles of the speed factors of the samples (how much the machine drifted). */
   factorP10: number;
   factorP90: number;
+  /** The readings within this many seconds of a sample made its factor (absent: the two just around it). */
+  windowSeconds?: number;
 }
 
 export class SpeedReference {
+  /** The reference's latency (batch 1, ms, by the protocol's statistic), in the order measured. */
   readonly readings: number[] = [];
+  /** When each reading was taken (performance.now(), ms, its middle). */
+  readonly times: number[] = [];
   readonly protocol: LatencyProtocol;
 
   constructor(
@@ -48,11 +73,28 @@ export class SpeedReference {
     this.protocol = referenceProtocol(protocol);
   }
 
-  /** Measures the reference once (batch 1, ms); `signal` stops it between runs. */
+  /** Measures the reference once (batch 1, ms, by the protocol's statistic); `signal` stops it between runs. */
   async read(signal?: AbortSignal): Promise<number> {
+    const t = performance.now();
     const m = await measureBatch(this.runtime, { graph: this.graph }, 1, this.protocol, signal);
-    this.readings.push(m.medianMs);
-    return m.medianMs;
+    this.readings.push(m.latencyMs);
+    this.times.push((t + performance.now()) / 2);
+    return m.latencyMs;
+  }
+
+  /**
+   * Whether the machine was disturbed around the measurement just made: one of the last two readings (just before
+   * and just after it) is more than DISTURBED_RATIO times the typical one.
+   */
+  disturbedAround(): boolean {
+    const n = this.readings.length;
+    if (n < Math.max(2, MIN_READINGS_FOR_DISTURBANCE)) return false;
+    return Math.max(this.readings[n - 1], this.readings[n - 2]) > DISTURBED_RATIO * this.typicalMs();
+  }
+
+  /** The reference's latency around a moment (performance.now(), ms): see referenceAround. */
+  around(atMs: number, windowSeconds = SPEED_WINDOW_SECONDS): number {
+    return referenceAround(this.readings, this.times, atMs, windowSeconds);
   }
 
   /** The reference's latency at the machine's typical speed so far: the median of the readings. */
@@ -61,7 +103,24 @@ export class SpeedReference {
   }
 }
 
-/** The speed factor of a measurement taken between two reference readings: above 1 when the machine ran slow. */
-export function speedFactor(beforeMs: number, afterMs: number, typicalMs: number): number {
-  return (beforeMs + afterMs) / 2 / typicalMs;
+/**
+ * The reference's latency around a moment (ms, on the clock of `timesMs`): the median of the readings within
+ * `windowSeconds` of it, and at least of the one just before and the one just after it.
+ */
+export function referenceAround(readings: readonly number[], timesMs: readonly number[], atMs: number, windowSeconds: number): number {
+  const near: number[] = [];
+  let before = -1;
+  let after = -1;
+  timesMs.forEach((t, i) => {
+    if (Math.abs(t - atMs) <= windowSeconds * 1000) near.push(readings[i]);
+    else if (t <= atMs) before = i;
+    else if (after < 0) after = i;
+  });
+  if (near.length < 2) for (const i of [before, after]) if (i >= 0) near.push(readings[i]);
+  return near.length ? median(near) : median(readings);
+}
+
+/** The speed factor of a measurement from the reference's latency around it: above 1 when the machine ran slow. */
+export function speedFactor(referenceMs: number, typicalMs: number): number {
+  return referenceMs / typicalMs;
 }

@@ -14,10 +14,10 @@ import { throwIfStopped } from '../stopSignal.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { topologicalOrder } from '../graph/topology.js';
 import type { Graph } from '../graph/types.js';
-import { defaultProtocol, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type LatencyRuntime, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { defaultProtocol, LATENCY_STATISTICS, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type LatencyRuntime, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
 import { quantileSorted } from '../hardware/latencyStatistics.js';
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
-import { SpeedReference, speedFactor, type SpeedReferenceRecord } from '../hardware/speedReference.js';
+import { SPEED_WINDOW_SECONDS, SpeedReference, speedFactor, type SpeedReferenceRecord } from '../hardware/speedReference.js';
 import { smallCnn } from '../graph/presets.js';
 import { makeRandom } from '../train/seededRandom.js';
 import { predictorAccuracy, type PredictorAccuracy } from './accuracyMetrics.js';
@@ -38,15 +38,17 @@ export interface ProfileSample {
   split: 'fit' | 'heldOut';
   origin: SampledArchitecture['origin'];
   graph: Graph;
-  /** Batch 1's median in ms: what the predictors learn. */
+  /** Batch 1's latency in ms (the protocol's statistic, brought to the machine's typical speed): what the predictors learn. */
   ms: number;
   measurement: Omit<LatencyMeasurement, 'runtime'>;
   /** Measured with the shortened protocol (one session, short runs) to reach the minimum number of samples in time. */
   shortened?: true;
-  /** The measured batch-1 median (ms) before the speed correction (engine/hardware/speedReference.ts); `ms` is it divided by speedFactor. */
+  /** The measured batch-1 latency (ms) before the speed correction (engine/hardware/speedReference.ts); `ms` is it divided by speedFactor. */
   measuredMs?: number;
   /** The machine's speed factor while this sample was measured (above 1: running slow). */
   speedFactor?: number;
+  /** How many times the architecture was measured again because the reference showed the machine disturbed (SpeedReference.disturbedAround). */
+  remeasured?: number;
 }
 
 export interface ProfilePredictor {
@@ -116,6 +118,8 @@ export interface ProfileOptions {
    * speed (default true; engine/hardware/speedReference.ts).
    */
   speedReference?: boolean;
+  /** The reference readings within this many seconds of an architecture's measurement make its speed factor (default SPEED_WINDOW_SECONDS). */
+  speedWindowSeconds?: number;
   /** The runtime to measure in, already open (default: opened from `runtime`, `threads` and `backend`). */
   openedRuntime?: LatencyRuntime;
   onProgress?: (p: ProfileProgress) => void;
@@ -127,6 +131,9 @@ export function referenceGraphFor(space: SearchSpace): Graph {
 }
 
 export const MIN_PROFILE_SAMPLES = 8;
+
+/** An architecture measured while the machine was disturbed is measured again at most this many times. */
+const MAX_REMEASURES = 2;
 
 /** Highest share within ±10%, then highest τ, then lowest MAPE. */
 export function choosePredictor(predictors: Array<{ name: PredictorName; heldOut: PredictorAccuracy }>): PredictorName {
@@ -227,9 +234,10 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const wanted = () => elapsed() < measureUntil || samples.length < floor || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
   const shortened = shortenedProtocol(protocol);
   const speed = opts.speedReference === false ? null : new SpeedReference(runtime, referenceGraphFor(space), protocol);
-  const brackets: Array<[number, number]> = [];
+  // The middle of each architecture's measurement, for the reference readings around it.
+  const moments: number[] = [];
   throwIfStopped(opts.signal, 'measuring the target device');
-  let before = speed ? await speed.read(opts.signal) : 0;
+  if (speed) await speed.read(opts.signal);
   while (samples.length < opts.samples && wanted() && misses < 200) {
     throwIfStopped(opts.signal, 'measuring the target device');
     const arch = sampleArchitecture(rng, space);
@@ -239,14 +247,23 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     }
     seen.add(arch.hash);
     const late = opts.minSamples !== undefined && elapsed() >= measureUntil;
-    const m = await measureLatency(runtime, { graph: arch.graph }, late ? shortened : protocol, opts.signal);
-    const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
-    if (speed) {
-      const after = await speed.read(opts.signal);
-      brackets.push([before, after]);
-      before = after;
+    let m: LatencyMeasurement;
+    let moment: number;
+    let remeasured = 0;
+    for (;;) {
+      const t = performance.now();
+      m = await measureLatency(runtime, { graph: arch.graph }, late ? shortened : protocol, opts.signal);
+      moment = (t + performance.now()) / 2;
+      if (!speed) break;
+      await speed.read(opts.signal);
+      // Disturbed (the reference ran slow just before or after): measured again, between two fresh readings.
+      if (late || remeasured >= MAX_REMEASURES || !speed.disturbedAround()) break;
+      remeasured++;
+      await speed.read(opts.signal);
     }
-    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}) });
+    moments.push(moment);
+    const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
+    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}), ...(remeasured ? { remeasured } : {}) });
     opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
   }
   if (samples.length < MIN_PROFILE_SAMPLES) {
@@ -259,14 +276,15 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   let speedReference: SpeedReferenceRecord | undefined;
   if (speed) {
     const typicalMs = speed.typicalMs();
+    const windowSeconds = opts.speedWindowSeconds ?? SPEED_WINDOW_SECONDS;
     samples.forEach((s, i) => {
-      const f = speedFactor(brackets[i][0], brackets[i][1], typicalMs);
+      const f = speedFactor(speed.around(moments[i], windowSeconds), typicalMs);
       s.measuredMs = s.ms;
       s.speedFactor = f;
       s.ms = s.ms / f;
     });
     const factors = samples.map((s) => s.speedFactor!).sort((a, b) => a - b);
-    speedReference = { graph: speed.graph, protocol: speed.protocol, typicalMs, readings: speed.readings.length, factorP10: quantileSorted(factors, 0.1), factorP90: quantileSorted(factors, 0.9) };
+    speedReference = { graph: speed.graph, protocol: speed.protocol, typicalMs, readings: speed.readings.length, factorP10: quantileSorted(factors, 0.1), factorP90: quantileSorted(factors, 0.9), windowSeconds };
   }
   const held = heldOutSplit(samples.length, opts.heldOutFraction ?? 0.25, seed);
   for (const s of samples) s.split = held.has(s.id) ? 'heldOut' : 'fit';
@@ -316,6 +334,7 @@ const protocolSchema = z.object({
   batchSizes: z.array(z.number().int().positive()).min(1),
   threads: z.number(),
   sessions: z.number().int().positive().optional(),
+  statistic: z.enum(LATENCY_STATISTICS).optional(),
   description: z.string(),
 });
 const profileSchema = z.object({
@@ -329,7 +348,7 @@ const profileSchema = z.object({
   searchSpace: z.object({}).passthrough(),
   seed: z.number(),
   seconds: z.number(),
-  samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown(), measuredMs: z.number().positive().optional(), speedFactor: z.number().positive().optional() })),
+  samples: z.array(z.object({ id: z.number(), hash: z.string(), split: z.enum(['fit', 'heldOut']), origin: z.unknown(), graph: z.unknown(), ms: z.number().positive(), measurement: z.unknown(), measuredMs: z.number().positive().optional(), speedFactor: z.number().positive().optional(), remeasured: z.number().int().nonnegative().optional() })),
   speedReference: z.object({ graph: z.unknown(), typicalMs: z.number().positive(), readings: z.number() }).passthrough().optional(),
   layerTimes: z.object({ layers: z.record(z.string(), z.number()), passThrough: z.record(z.string(), z.number()) }),
   features: z.object({ nchwcBlock: z.number().int().nonnegative() }).optional(),

@@ -16,7 +16,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheRoot } from '../data/images/decodedCache.js';
 import { NetSproutError } from '../errors.js';
-import { openRuntime, type LatencyRuntime, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { defaultProtocol, openRuntime, type LatencyRuntime, type RuntimeName } from '../hardware/latencyProtocol.js';
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
 import type { Graph } from '../graph/types.js';
 import { DEFAULT_SEARCH_SPACE, type SearchSpace } from './architectureSampler.js';
@@ -121,7 +121,8 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
   const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
   const { settings: _settings, ...runtimeKey } = runtime.info;
   const key = createHash('sha256')
-    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space }))
+    // The latency statistic too: a profile that learned medians is not reused for one that learns 10th percentiles.
+    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space, statistic: defaultProtocol().statistic }))
     .digest('hex')
     .slice(0, 20);
   const file = profileCacheFile(target, key);

@@ -40,12 +40,24 @@ describe('netsprout profile and netsprout latency', () => {
     }
     expect(predictors.map((p) => p.name)).toContain(summary.chosen);
     const file = JSON.parse(await readFile(profile, 'utf8'));
-    expect(file).toMatchObject({ format: 'netsprout-device-profile', version: 2, features: { nchwcBlock: expect.any(Number) }, chosen: summary.chosen, runtime: { name: 'onnx', threads: 1 }, protocol: { batchSizes: [1, 2], threads: 1 } });
+    expect(file).toMatchObject({ format: 'netsprout-device-profile', version: 2, features: { nchwcBlock: expect.any(Number) }, chosen: summary.chosen, runtime: { name: 'onnx', threads: 1 }, protocol: { batchSizes: [1, 2], threads: 1, statistic: 'p10' } });
     expect(file.samples).toHaveLength(10);
     expect(file.samples[0].measurement.batches.map((b: { batchSize: number }) => b.batchSize)).toEqual([1, 2]);
     // Measured around a reference network: each sample keeps its raw measurement and the machine's speed factor.
-    expect(file.speedReference).toMatchObject({ readings: 11, typicalMs: expect.any(Number) });
+    // (One reading before the first and one after each, and two more for an architecture measured again because the
+    // reference showed the machine disturbed.)
+    const again = file.samples.reduce((a: number, s: { remeasured?: number }) => a + (s.remeasured ?? 0), 0);
+    expect(file.speedReference).toMatchObject({ readings: 11 + 2 * again, typicalMs: expect.any(Number) });
     for (const s of file.samples) expect(s.ms).toBeCloseTo(s.measuredMs / s.speedFactor, 9);
+    // The latency learned is the 10th percentile of the runs, the median of the sessions' (the medians kept beside).
+    for (const s of file.samples) {
+      const b1 = s.measurement.batches[0];
+      expect(b1.statistic).toBe('p10');
+      expect(s.measuredMs).toBe(b1.latencyMs);
+      expect(b1.latencyMs).toBe([...b1.sessionLatenciesMs].sort((a: number, b: number) => a - b)[1]);
+      expect(b1.latencyMs).toBe(b1.p10Ms);
+      expect(b1.sessionMediansMs).toHaveLength(3);
+    }
     expect(file.machine.cpu.cores).toBeGreaterThan(0);
   });
 
@@ -61,6 +73,8 @@ describe('netsprout profile and netsprout latency', () => {
     const m = lastLine(measured.stdout);
     expect(m.predictedMs).toBe(p.predictedMs);
     expect(m.measuredMs).toBeGreaterThan(0);
+    expect(m.statistic).toBe('p10');
+    expect(m.measuredMs).toBeLessThanOrEqual(m.measurement.medianMs);
     // The profile's latencies are at the machine's typical speed: the measurement is compared at that speed too.
     expect(m.speedFactor).toBeGreaterThan(0);
     expect(m.measuredAtProfileSpeedMs).toBeCloseTo(m.measuredMs / m.speedFactor, 3);
@@ -71,7 +85,7 @@ describe('netsprout profile and netsprout latency', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^Predicted: \d+\.\d{3} ms per input at batch 1 on onnxruntime-node/);
     const humanMeasured = await run(['latency', '--profile', profile, '--arch', arch, '--measure']);
-    expect(humanMeasured.stdout).toMatch(/Measured: {2}\d+\.\d{3} ms \(median; \d+\.\d{3} ms at the speed this machine had when profiled \(it runs \d+% (slower|faster) now, by the reference network\); prediction off by -?\d+\.\d%\)/);
+    expect(humanMeasured.stdout).toMatch(/Measured: {2}\d+\.\d{3} ms \(10th percentile of the runs; \d+\.\d{3} ms at the speed this machine had when profiled \(it runs \d+% (slower|faster) now, by the reference network\); prediction off by -?\d+\.\d%\)/);
   });
 
   it('errors name the problem, the fix and the file', async () => {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { referenceAround, speedFactor } from '../../engine/hardware/speedReference.js';
+import { makeRandom } from '../../engine/train/seededRandom.js';
+
+describe('speed reference', () => {
+  // A machine whose speed drifts slowly (20% over a minute) read by a reference whose single readings are noisy
+  // (up to ±15%, as one short reading on a virtual machine is): a reading every half second for two minutes.
+  const rng = makeRandom(4);
+  const drift = (t: number) => 1 + 0.2 * Math.sin((t / 60_000) * 2 * Math.PI);
+  const times = Array.from({ length: 240 }, (_, i) => i * 500);
+  const readings = times.map((t) => 2 * drift(t) * (1 + 0.3 * (rng.next() - 0.5)));
+
+  it('follows the drift with the readings around a moment, not the noise of the nearest two', () => {
+    const errors = (window: number) =>
+      times.slice(20, -20).map((t) => {
+        const at = t + 250;
+        return Math.abs(speedFactor(referenceAround(readings, times, at, window), 2) / drift(at) - 1);
+      });
+    const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(0.9 * (xs.length - 1))];
+    // Only the two readings around each moment: their noise is the factor's (p90 of the error about 11%).
+    const nearest = p90(errors(0));
+    expect(nearest).toBeGreaterThan(0.09);
+    // Within ±5 s (21 readings): the noise mostly averaged out, the drift (slow against 5 s) kept.
+    expect(p90(errors(5))).toBeLessThan(0.7 * nearest);
+    // A window as long as the drift loses it.
+    expect(p90(errors(60))).toBeGreaterThan(1.5 * nearest);
+  });
+
+  it('takes the readings just before and after when none is within the window', () => {
+    expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 15_000, 1)).toBe(3);
+    expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 35_000, 1)).toBe(8);
+    expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 10_500, 1)).toBe(2);
+  });
+});
