@@ -29,8 +29,11 @@ import { measureLayerTimes, type LayerToMeasure } from './layerTimes.js';
 import { createPredictor, loadPredictor } from './predictorRegistry.js';
 
 export const PROFILE_FORMAT = 'netsprout-device-profile';
-/** 2: architectures are described with their runtime's blocked layout (`features`); a version-1 file is refitted on reading. */
-export const PROFILE_VERSION = 2;
+/**
+ * 2: architectures are described with their runtime's blocked layout (`features`); 3: and with convolutions'
+ * multiply-accumulates by map size, input channels and weight size. An older file is refitted on reading.
+ */
+export const PROFILE_VERSION = 3;
 
 export interface ProfileSample {
   id: number;
@@ -339,7 +342,7 @@ const protocolSchema = z.object({
 });
 const profileSchema = z.object({
   format: z.literal(PROFILE_FORMAT),
-  version: z.union([z.literal(1), z.literal(PROFILE_VERSION)]),
+  version: z.union([z.literal(1), z.literal(2), z.literal(PROFILE_VERSION)]),
   createdAt: z.string(),
   machine: z.object({ cpu: z.object({}).passthrough(), os: z.object({}).passthrough() }).passthrough(),
   runtime: z.object({ name: z.enum(['onnx', 'tfjs']), library: z.string(), version: z.string(), backend: z.string(), threads: z.number(), settings: z.record(z.string(), z.unknown()) }),
@@ -381,7 +384,7 @@ export function profileFromJSON(value: unknown, file = 'the profile'): LoadedPro
   // JSON has no NaN: an undefined figure (τ of constant predictions) is written as null.
   let profile = value as DeviceProfileFile;
   const version = profile.version as number;
-  if (version === 1 || !profile.features) profile = upgradeProfile(profile);
+  if (version !== PROFILE_VERSION || !profile.features) profile = upgradeProfile(profile);
   if (!profile.predictors.some((p) => p.name === profile.chosen)) {
     throw new NetSproutError('PROFILE_SCHEMA', `${file} chooses the ${profile.chosen} predictor but does not contain it.`, 'Make the profile again with `netsprout profile`.', [file]);
   }
@@ -433,9 +436,10 @@ export function heldOutObservations(profile: DeviceProfileFile): Array<{ descrip
 }
 
 /**
- * A version-1 profile (made before architectures were described with their runtime's blocked layout): its measured
- * samples are all it takes, so its predictors are fitted again, as `netsprout profile` would fit them now, and
- * checked on the same held-out architectures. A second or so (the MLP takes longest); the file is not rewritten.
+ * A profile of an older version (made before architectures were described as they are now: version 1 without the
+ * runtime's blocked layout, version 2 without the convolution buckets): its measured samples are all it takes, so
+ * its predictors are fitted again, as `netsprout profile` would fit them now, and checked on the same held-out
+ * architectures. Seconds (the MLP takes longest: about 30 s for 450 architectures); the file is not rewritten.
  */
 function upgradeProfile(old: DeviceProfileFile): DeviceProfileFile {
   const features = featureOptionsFor(old.runtime, old.machine);

@@ -40,7 +40,7 @@ describe('netsprout profile and netsprout latency', () => {
     }
     expect(predictors.map((p) => p.name)).toContain(summary.chosen);
     const file = JSON.parse(await readFile(profile, 'utf8'));
-    expect(file).toMatchObject({ format: 'netsprout-device-profile', version: 2, features: { nchwcBlock: expect.any(Number) }, chosen: summary.chosen, runtime: { name: 'onnx', threads: 1 }, protocol: { batchSizes: [1, 2], threads: 1, statistic: 'p10' } });
+    expect(file).toMatchObject({ format: 'netsprout-device-profile', version: 3, features: { nchwcBlock: expect.any(Number) }, chosen: summary.chosen, runtime: { name: 'onnx', threads: 1 }, protocol: { batchSizes: [1, 2], threads: 1, statistic: 'p10' } });
     expect(file.samples).toHaveLength(10);
     expect(file.samples[0].measurement.batches.map((b: { batchSize: number }) => b.batchSize)).toEqual([1, 2]);
     // Measured around a reference network: each sample keeps its raw measurement and the machine's speed factor.

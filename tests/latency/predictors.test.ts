@@ -148,4 +148,29 @@ describe('architecture features', () => {
     expect(f('macsConvKxKPadded')).toBe(8 * 8 * 16 * 9 * 3 + 8 * 8 * 16 * 9 * 16);
     expect(f('layers')).toBe(g.layers.length - 1);
   });
+
+  it('split convolutions\' multiply-accumulates by map size, input channels and weight size', async () => {
+    const { GraphBuilder } = await import('../../engine/graph/builder.js');
+    const b = new GraphBuilder();
+    let x = b.input([32, 32, 3]);
+    x = b.convBnRelu(x, 16); // 1,024 positions, 3 channels in, 3·3·3·16 = 432 weights
+    x = b.maxPool2d(x, 2);
+    x = b.convBnRelu(x, 64); // 256 positions, 16 in, 9,216 weights
+    x = b.maxPool2d(x, 2);
+    x = b.convBnRelu(x, 128); // 64 positions, 64 in, 73,728 weights
+    const g = b.build(b.dense(b.globalAvgPool(x), 2, 'softmax'));
+    const d = describeArchitecture(g);
+    const f = (n: (typeof FEATURE_NAMES)[number]) => d.features[FEATURE_NAMES.indexOf(n)];
+    const [m1, m2, m3] = [1024 * 432, 256 * 9216, 64 * 73728];
+    expect(f('convMacsLargeMapCin4')).toBe(m1);
+    expect(f('convMacsMidMapCin32')).toBe(m2);
+    expect(f('convMacsSmallMapCin96')).toBe(m3);
+    expect(f('convMacsWeightsUnder4k')).toBe(m1);
+    expect(f('convMacsWeightsUnder16k')).toBe(m2);
+    expect(f('convMacsWeights64kUp')).toBe(m3);
+    // Each split accounts for every convolution once.
+    const sum = (prefix: string, not?: string) => FEATURE_NAMES.filter((n) => n.startsWith(prefix) && !(not && n.startsWith(not))).reduce((a, n) => a + f(n), 0);
+    expect(sum('convMacs', 'convMacsWeights')).toBe(f('macsConvKxK'));
+    expect(sum('convMacsWeights')).toBe(f('macsConvKxK'));
+  });
 });
