@@ -130,7 +130,7 @@ function summaryRows(d: ModelCardData): Array<[string, string]> {
   rows.push(['Test accuracy', d.metrics.testAccuracy === undefined ? 'not measured (no test split at hand)' : pct(d.metrics.testAccuracy)]);
   if (d.metrics.validationAccuracy !== undefined) rows.push(['Validation accuracy', pct(d.metrics.validationAccuracy)]);
   rows.push(['Size', `${d.model.params.toLocaleString('en')} parameters, ${mb(d.model.weightBytes)} of float32 weights, ${d.model.layers} layers, ${(d.model.macs / 1e6).toFixed(2)} M multiply-adds per input`]);
-  if (d.latency) rows.push(['Latency', `${d.latency.medianMs.toFixed(3)} ms per input (median of ${d.latency.runs}, batch 1; 10–90%: ${d.latency.p10Ms.toFixed(3)}–${d.latency.p90Ms.toFixed(3)} ms) with ${d.latency.runtime}, ${d.latency.threads} thread(s), on ${d.latency.device}`]);
+  if (d.latency) rows.push(['Latency', `${d.latency.medianMs.toFixed(3)} ms per input (median, batch 1, ${d.latency.runs} timed runs a session; 10–90%: ${d.latency.p10Ms.toFixed(3)}–${d.latency.p90Ms.toFixed(3)} ms) with ${d.latency.runtime}, ${d.latency.threads} thread(s), on ${d.latency.device}`]);
   return rows;
 }
 
