@@ -174,7 +174,8 @@ export interface LatencyMeasurement {
  * (engine/hardware/latencyProtocol.ts: fresh sessions after garbage collection, warm-up, timed runs that include
  * reading the result back, fixed threads), so the card's figure and the `cpu` target's profile measure alike. The
  * card gives the median of the sessions' medians (what a deployment sees on a typical run) and the spread of the
- * middle session; the profiles learn the 10th percentile (see LatencyStatistic). `maxSeconds` is kept for callers; the protocol bounds its own time.
+ * middle session; the profiles learn the 10th percentile (see LatencyStatistic). `maxSeconds` is kept for callers;
+ * the protocol bounds its own time.
  */
 export async function measureOnnxLatency(bytes: Uint8Array, sample: VerificationSample, threads: number, _maxSeconds = 5): Promise<LatencyMeasurement> {
   const per = sample.raw.length / sample.count;

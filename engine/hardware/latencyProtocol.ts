@@ -24,6 +24,7 @@ import { summariseTimes, type TimingSummary } from './latencyStatistics.js';
 import { initialWeights, onnxBytesFor, randomInput, type WeightsById } from './measuredModel.js';
 
 export const RUNTIME_NAMES = ['onnx', 'tfjs'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 /**
  * Which figure of a session's timed runs is its latency. `p10`, the 10th percentile: the network's own speed on the
@@ -36,7 +37,6 @@ export const RUNTIME_NAMES = ['onnx', 'tfjs'] as const;
  */
 export const LATENCY_STATISTICS = ['p10', 'median'] as const;
 export type LatencyStatistic = (typeof LATENCY_STATISTICS)[number];
-export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 export interface LatencyProtocol {
   warmupRuns: number;

@@ -35,7 +35,7 @@ export const SPEED_WINDOW_SECONDS = 5;
  * architectures of one profile, the 12 whose measurement disagreed with a second one by more than 10% included
  * the 9 that ridge regression predicted worst (20–42% off); measured again, those were within 7.1% of it.
  */
-export const DISTURBED_RATIO = 1.25;
+const DISTURBED_RATIO = 1.25;
 /** Readings needed before a disturbance can be told from the typical speed. */
 const MIN_READINGS_FOR_DISTURBANCE = 5;
 
@@ -88,7 +88,7 @@ export class SpeedReference {
    */
   disturbedAround(): boolean {
     const n = this.readings.length;
-    if (n < Math.max(2, MIN_READINGS_FOR_DISTURBANCE)) return false;
+    if (n < MIN_READINGS_FOR_DISTURBANCE) return false;
     return Math.max(this.readings[n - 1], this.readings[n - 2]) > DISTURBED_RATIO * this.typicalMs();
   }
 

@@ -74,9 +74,9 @@ export const FEATURE_NAMES = [
  * weight elements (under 4k, 16k, 64k floats, more). Chosen by 4-fold cross-validation on two profiles of the AMD EPYC
  * VM (465 and 449 architectures): ridge's share within ±10% went from 90.3% and 88.6% to 92.1% and 91.0%.
  */
-export const CONV_MAP_POSITIONS = [700, 150] as const;
-export const CONV_INPUT_CHANNELS = [4, 32, 96] as const;
-export const CONV_WEIGHT_ELEMENTS = [4096, 16384, 65536] as const;
+const CONV_MAP_POSITIONS = [700, 150] as const;
+const CONV_INPUT_CHANNELS = [4, 32, 96] as const;
+const CONV_WEIGHT_ELEMENTS = [4096, 16384, 65536] as const;
 const MAP_NAMES = ['Large', 'Mid', 'Small'] as const;
 const CIN_NAMES = ['4', '32', '96', 'More'] as const;
 const WEIGHT_NAMES = ['Under4k', 'Under16k', 'Under64k', '64kUp'] as const;
