@@ -15,6 +15,15 @@ import type { ModelState } from '../morph/modelState.js';
 import { nonDominated, objectiveVector, type ObjectiveName } from './objectives.js';
 import { dominates } from './dominance.js';
 
+/**
+ * Measured within this share of the limit, a member is measured NEAR_LIMIT_MEASUREMENTS times in all. In
+ * bench:pareto on the AMD EPYC VM (3af67ee), the 31 front models measured again after both searches ran a median of
+ * 2.8% slower than the job had measured them (p90 7.6%, up to 17.5%), and one measured at 96% of the limit was 0.6%
+ * over it the second time.
+ */
+const NEAR_LIMIT = 0.9;
+const NEAR_LIMIT_MEASUREMENTS = 3;
+
 export interface FrontCandidate {
   id: string;
   accuracy: number;
@@ -75,7 +84,7 @@ export async function verifyFront(front: readonly FrontCandidate[], others: read
     throwIfStopped(opts.signal, 'measuring the front on the target device');
     const now = performance.now();
     const behind = opts.deadline !== undefined && count > 0 && (spentMs / count) * left > opts.deadline - now;
-    if (behind) quick.push(c.id);
+    if (behind && !quick.includes(c.id)) quick.push(c.id);
     const state = await opts.loadState(c.id);
     const m = await measureLatency(runtime, { graph: state.graph, weights: state.weights }, behind ? shortened : protocol, opts.signal);
     spentMs += performance.now() - now;
@@ -84,11 +93,21 @@ export async function verifyFront(front: readonly FrontCandidate[], others: read
     return { ...c, latencyMs: m.batch1Ms };
   };
   const limit = opts.maxLatencyMs ?? Infinity;
+  // A member measured just under the limit is measured again (NEAR_LIMIT_MEASUREMENTS in all) and its slowest
+  // measurement kept: it stays on the front only if it met the limit every time.
+  const measureAgainstLimit = async (c: FrontCandidate, left: number) => {
+    let v = await measure(c, left);
+    for (let k = 1; k < NEAR_LIMIT_MEASUREMENTS && v.latencyMs <= limit && v.latencyMs > NEAR_LIMIT * limit; k++) {
+      const again = await measure(c, left);
+      if (again.latencyMs > v.latencyMs) v = again;
+    }
+    return v;
+  };
   const dropped: FrontVerification['dropped'] = [];
   const ok: VerifiedMember[] = [];
   const byAccuracy = [...front].sort((a, b) => b.accuracy - a.accuracy);
   for (const [k, c] of byAccuracy.entries()) {
-    const v = await measure(c, byAccuracy.length - k);
+    const v = await measureAgainstLimit(c, byAccuracy.length - k);
     if (v.latencyMs <= limit) ok.push(v);
     else dropped.push({ id: v.id, latencyMs: v.latencyMs, reason: `measured ${v.latencyMs.toFixed(3)} ms, over the latency limit of ${limit} ms` });
   }
@@ -97,7 +116,7 @@ export async function verifyFront(front: readonly FrontCandidate[], others: read
     const onFront = new Set(front.map((c) => c.id));
     const rest = others.filter((c) => !onFront.has(c.id)).sort((a, b) => (a.latencyPredictedMs ?? 0) - (b.latencyPredictedMs ?? 0));
     for (const c of rest.slice(0, opts.maxExtra ?? 10)) {
-      const v = await measure(c, 1);
+      const v = await measureAgainstLimit(c, 1);
       extraMeasured.push(c.id);
       if (v.latencyMs <= limit) {
         ok.push(v);
