@@ -18,7 +18,7 @@
  * One short reading of the reference is itself noisy, and dividing by it added that noise to every sample: on the
  * AMD EPYC VM, quiet at the time, 40 architectures measured in three passes agreed within ±10% for 98% of pairs of
  * passes uncorrected (the 10th-percentile statistic), 61% divided by the readings just before and after, and 98%
- * divided by the median of the readings within ±5 s. Drift takes tens of seconds to minutes, so the factor is the
+ * divided by the median of the 17 readings around it (about ±5 s at that run's pace of 0.6 s an architecture). Drift takes tens of seconds to minutes, so the factor is the
  * median of the readings within `windowSeconds` of the measurement: it follows the drift and not a reading's noise.
  */
 import type { Graph } from '../graph/types.js';
