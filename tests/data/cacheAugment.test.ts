@@ -26,6 +26,9 @@ async function classFolder(n: number): Promise<string> {
 }
 
 beforeAll(async () => {
+  // A cache folder of this file's own: other test files decode images into the run's shared one at the same time, and
+  // their half-written entries must not count as this file's.
+  process.env.NETSPROUT_CACHE_DIR = await mkdtemp(path.join(os.tmpdir(), 'netsprout-cache-own-'));
   await initBackend();
 });
 

@@ -8,7 +8,8 @@ import { verifyFront, type FrontCandidate } from '../../engine/search/frontVerif
 
 /**
  * A runtime whose runs take a known time per network: none at all (a resolved promise) or at least `ms` (a timer).
- * Timers only ever fire late, so a slow network always measures at least its delay, and a fast one far below it.
+ * Node's timers fire late, or up to about a millisecond early (libuv's loop clock is coarser than performance.now()),
+ * so a slow network measures about its delay or more, and a fast one far below it.
  */
 function delayRuntime(delays: Map<Graph, number>): LatencyRuntime {
   return {
@@ -54,8 +55,9 @@ describe('front verification', () => {
   });
 
   it('measures a member just under the limit twice more and keeps it only if it met the limit every time', async () => {
-    // Limit 25 ms. "steady" runs 23 ms each time it is measured (within 10% of the limit); "unlucky" runs 23 ms the
-    // first time and 40 ms after (a busy moment on a real machine); "fast" runs at once.
+    // Limit 50 ms. "steady" runs 47 ms each time it is measured (within 10% of the limit, and 3 ms of slack for a busy
+    // test machine); "unlucky" runs 47 ms the first time and 80 ms after (a busy moment on a real machine); "fast" runs
+    // at once.
     const graphs = new Map(['steady', 'unlucky', 'fast'].map((id) => [id, smallCnn([8, 8, 1], 2)]));
     const opened = new Map<string, number>();
     const runtime: LatencyRuntime = {
@@ -64,19 +66,20 @@ describe('front verification', () => {
         const id = [...graphs].find(([, g]) => g === model.graph)![0];
         const n = (opened.get(id) ?? 0) + 1;
         opened.set(id, n);
-        const ms = id === 'fast' ? 0 : id === 'unlucky' && n > 1 ? 40 : 23;
+        const ms = id === 'fast' ? 0 : id === 'unlucky' && n > 1 ? 80 : 47;
         return { run: async () => void (ms > 0 && (await sleep(ms))), release: async () => undefined };
       },
     };
     const loadState = async (id: string) => ({ graph: graphs.get(id)!, weights: new Map() });
-    const front = [candidate('steady', 0.9, 400, 20), candidate('unlucky', 0.95, 300, 20), candidate('fast', 0.5, 100, 1)];
+    const front = [candidate('steady', 0.9, 400, 40), candidate('unlucky', 0.95, 300, 40), candidate('fast', 0.5, 100, 1)];
     const measured: string[] = [];
-    const v = await verifyFront(front, front, { profile, names: ['error', 'latency', 'size'], maxLatencyMs: 25, measureHere: true, loadState, runtime, onMeasured: (id) => measured.push(id) });
+    const v = await verifyFront(front, front, { profile, names: ['error', 'latency', 'size'], maxLatencyMs: 50, measureHere: true, loadState, runtime, onMeasured: (id) => measured.push(id) });
     expect(measured).toEqual(['unlucky', 'unlucky', 'steady', 'steady', 'steady', 'fast']);
     expect(v.members.map((m) => m.id).sort()).toEqual(['fast', 'steady']);
-    expect(v.members.find((m) => m.id === 'steady')!.latencyMs).toBeGreaterThanOrEqual(23);
-    expect(v.dropped).toEqual([{ id: 'unlucky', latencyMs: expect.any(Number), reason: expect.stringMatching(/over the latency limit of 25 ms/) }]);
-    expect(v.dropped[0].latencyMs).toBeGreaterThanOrEqual(40);
+    expect(v.members.find((m) => m.id === 'steady')!.latencyMs).toBeGreaterThanOrEqual(45);
+    expect(v.dropped).toEqual([{ id: 'unlucky', latencyMs: expect.any(Number), reason: expect.stringMatching(/over the latency limit of 50 ms/) }]);
+    // The slowest of its measurements is the one reported.
+    expect(v.dropped[0].latencyMs).toBeGreaterThanOrEqual(75);
   });
 
   it('measures other candidates, fastest predicted first, when no member of the front meets the limit', async () => {
