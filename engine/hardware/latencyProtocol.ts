@@ -54,15 +54,21 @@ export interface LatencyProtocol {
   sessions: number;
   /** The figure of a session's runs that is its latency; absent (profiles made before it was recorded): `median`. */
   statistic?: LatencyStatistic;
+  /**
+   * A profile measures this many architectures together, batch 1's sessions in turn (measureLatencies), so that an
+   * architecture's sessions are about a second apart; absent (profiles made before it was recorded): one at a time,
+   * its sessions back to back. One model measured alone (a front, `latency --measure`) has its sessions back to back.
+   */
+  interleave?: number;
   /** Spelled out in the profile so that a reader need not look at the code. */
   description: string;
 }
 
 export const PROTOCOL_DESCRIPTION =
-  'Per batch size (batch 1 in `sessions` separate sessions, its latency the median of theirs): garbage collection, a fresh session/model, warm-up (at least warmupRuns runs and warmupMs), then timed runs each including the read-back of the output (at least minRuns and minTimedMs, at most maxRuns); the session\'s latency is the `statistic` of its timed runs (p10: the 10th percentile; median), with the median, p10/p90 and IQR recorded; resident memory peak sampled outside the timed region; session released after.';
+  'Per batch size (batch 1 in `sessions` separate sessions, its latency the median of theirs; a profile measures `interleave` architectures together, taking their batch-1 sessions in turn so that each architecture\'s sessions are about a second apart): garbage collection, a fresh session/model, warm-up (at least warmupRuns runs and warmupMs), then timed runs each including the read-back of the output (at least minRuns and minTimedMs, at most maxRuns); the session\'s latency is the `statistic` of its timed runs (p10: the 10th percentile; median), with the median, p10/p90 and IQR recorded; resident memory peak sampled outside the timed region; session released after.';
 
 export function defaultProtocol(overrides: Partial<LatencyProtocol> = {}): LatencyProtocol {
-  return { warmupRuns: 10, warmupMs: 50, minRuns: 25, maxRuns: 400, minTimedMs: 100, batchSizes: [1, 8], threads: 1, sessions: 3, statistic: 'p10', description: PROTOCOL_DESCRIPTION, ...overrides };
+  return { warmupRuns: 10, warmupMs: 50, minRuns: 25, maxRuns: 400, minTimedMs: 100, batchSizes: [1, 8], threads: 1, sessions: 3, statistic: 'p10', interleave: 6, description: PROTOCOL_DESCRIPTION, ...overrides };
 }
 
 /** A session's latency by the protocol's statistic. */
@@ -353,18 +359,60 @@ export async function measureBatch(runtime: LatencyRuntime, model: ModelToMeasur
 
 /** Measures a model at every batch size of the protocol, each measurement isolated from the last; `signal` stops it between runs. */
 export async function measureLatency(runtime: LatencyRuntime, model: ModelToMeasure, protocol: LatencyProtocol, signal?: AbortSignal): Promise<LatencyMeasurement> {
-  const batches: BatchMeasurement[] = [];
+  return (await measureLatencies(runtime, [model], protocol, { signal }))[0].measurement;
+}
+
+/** When a session ran (performance.now(), ms). */
+export interface SessionSpan {
+  startMs: number;
+  endMs: number;
+}
+
+export interface InterleavedMeasurement {
+  measurement: LatencyMeasurement;
+  /** When each of batch 1's sessions ran, in order. */
+  sessions: SessionSpan[];
+}
+
+/**
+ * Measures several models by the protocol, batch 1's sessions in turn: the first session of every model, then the
+ * second of every model, and so on; then the other batch sizes, one model after another. A model's sessions are
+ * then as far apart as the others' sessions take (about a second for six architectures), so a disturbance of a
+ * second or so (another process taking the CPU) slows one of them and the median over the sessions leaves it out;
+ * back to back, all of them would run slow together. With one model this is the protocol as written.
+ * `afterSession` runs after every session (a profile reads its reference network there when due).
+ */
+export async function measureLatencies(
+  runtime: LatencyRuntime,
+  models: readonly ModelToMeasure[],
+  protocol: LatencyProtocol,
+  opts: { signal?: AbortSignal; afterSession?: () => Promise<void> } = {},
+): Promise<InterleavedMeasurement[]> {
+  const batches: BatchMeasurement[][] = models.map(() => []);
+  const spans: SessionSpan[][] = models.map(() => []);
+  const spanned = protocol.batchSizes.includes(1) ? 1 : protocol.batchSizes[0];
   for (const b of protocol.batchSizes) {
     const sessions = b === 1 ? Math.max(1, protocol.sessions ?? 1) : 1;
-    const runs: BatchMeasurement[] = [];
-    for (let k = 0; k < sessions; k++) runs.push(await measureBatch(runtime, model, b, protocol, signal));
-    if (sessions === 1) {
-      batches.push(runs[0]);
-      continue;
+    const runs: BatchMeasurement[][] = models.map(() => []);
+    for (let k = 0; k < sessions; k++) {
+      for (const [i, model] of models.entries()) {
+        const startMs = performance.now();
+        runs[i].push(await measureBatch(runtime, model, b, protocol, opts.signal));
+        if (b === spanned) spans[i].push({ startMs, endMs: performance.now() });
+        await opts.afterSession?.();
+      }
     }
-    const sorted = [...runs].sort((x, y) => x.latencyMs - y.latencyMs);
-    batches.push({ ...sorted[Math.floor((sorted.length - 1) / 2)], sessionMediansMs: runs.map((r) => r.medianMs), sessionLatenciesMs: runs.map((r) => r.latencyMs) });
+    runs.forEach((r, i) => batches[i].push(combineSessions(r)));
   }
-  const one = batches.find((b) => b.batchSize === 1) ?? batches[0];
-  return { runtime: runtime.info, batches, batch1Ms: one.perInputMs, gcBetween: gcFunctionOf() !== null };
+  return batches.map((bs, i) => {
+    const one = bs.find((m) => m.batchSize === 1) ?? bs[0];
+    return { measurement: { runtime: runtime.info, batches: bs, batch1Ms: one.perInputMs, gcBetween: gcFunctionOf() !== null }, sessions: spans[i] };
+  });
+}
+
+/** One batch size's measurement from its sessions: the middle one by latency, with every session's figures beside it. */
+function combineSessions(runs: BatchMeasurement[]): BatchMeasurement {
+  if (runs.length === 1) return runs[0];
+  const sorted = [...runs].sort((x, y) => x.latencyMs - y.latencyMs);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], sessionMediansMs: runs.map((r) => r.medianMs), sessionLatenciesMs: runs.map((r) => r.latencyMs) };
 }

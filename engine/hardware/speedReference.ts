@@ -22,7 +22,7 @@
  * median of the readings within `windowSeconds` of the measurement: it follows the drift and not a reading's noise.
  */
 import type { Graph } from '../graph/types.js';
-import { measureBatch, type LatencyProtocol, type LatencyRuntime } from './latencyProtocol.js';
+import { measureBatch, type LatencyProtocol, type LatencyRuntime, type SessionSpan } from './latencyProtocol.js';
 import { median } from './latencyStatistics.js';
 
 /** The readings within this many seconds either side of a measurement make its speed factor. */
@@ -31,7 +31,8 @@ export const SPEED_WINDOW_SECONDS = 5;
 /**
  * A reading this much slower than the typical one marks the moment as disturbed. On the AMD EPYC VM the reference
  * ran 36–73% slow four times in 71 seconds, for a reading or two (about a second) each: too short for the window
- * to follow, long enough to slow every session of an architecture measured then. Of the 123 held-out
+ * to follow, long enough to slow every session of an architecture measured back to back (which is why a profile
+ * interleaves architectures' sessions, and measures again one whose sessions were mostly disturbed). Of the 123 held-out
  * architectures of one profile, the 12 whose measurement disagreed with a second one by more than 10% included
  * the 9 that ridge regression predicted worst (20–42% off); measured again, those were within 7.1% of it.
  */
@@ -41,7 +42,7 @@ const MIN_READINGS_FOR_DISTURBANCE = 5;
 
 /** A short protocol for the reference (a small network): one session, about 50 ms. */
 export function referenceProtocol(protocol: LatencyProtocol): LatencyProtocol {
-  return { ...protocol, batchSizes: [1], sessions: 1, warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 30 };
+  return { ...protocol, batchSizes: [1], sessions: 1, interleave: 1, warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 30 };
 }
 
 /** How a profile's latencies were brought to the machine's typical speed. */
@@ -83,13 +84,20 @@ export class SpeedReference {
   }
 
   /**
-   * Whether the machine was disturbed around the measurement just made: one of the last two readings (just before
-   * and just after it) is more than DISTURBED_RATIO times the typical one.
+   * Whether a measurement was disturbed: more than half of its sessions have a reading just before or just after
+   * them more than DISTURBED_RATIO times the typical one, so the median over its sessions could not leave the slow
+   * ones out.
    */
-  disturbedAround(): boolean {
-    const n = this.readings.length;
-    if (n < MIN_READINGS_FOR_DISTURBANCE) return false;
-    return Math.max(this.readings[n - 1], this.readings[n - 2]) > DISTURBED_RATIO * this.typicalMs();
+  disturbed(sessions: readonly SessionSpan[]): boolean {
+    if (this.readings.length < MIN_READINGS_FOR_DISTURBANCE) return false;
+    const limit = DISTURBED_RATIO * this.typicalMs();
+    const slow = (i: number) => i >= 0 && i < this.readings.length && this.readings[i] > limit;
+    const hit = sessions.filter((s) => {
+      const after = this.times.findIndex((t) => t >= s.endMs);
+      const before = (after < 0 ? this.times.length : after) - 1;
+      return (before >= 0 && this.times[before] <= s.startMs && slow(before)) || slow(after);
+    }).length;
+    return hit > sessions.length / 2;
   }
 
   /** The reference's latency around a moment (performance.now(), ms): see referenceAround. */

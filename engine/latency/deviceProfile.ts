@@ -14,7 +14,7 @@ import { throwIfStopped } from '../stopSignal.js';
 import { graphFromJSON } from '../graph/serialize.js';
 import { topologicalOrder } from '../graph/topology.js';
 import type { Graph } from '../graph/types.js';
-import { defaultProtocol, LATENCY_STATISTICS, measureLatency, openRuntime, type LatencyMeasurement, type LatencyProtocol, type LatencyRuntime, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
+import { defaultProtocol, LATENCY_STATISTICS, measureLatencies, openRuntime, type LatencyMeasurement, type LatencyProtocol, type LatencyRuntime, type RuntimeInfo, type RuntimeName } from '../hardware/latencyProtocol.js';
 import { quantileSorted } from '../hardware/latencyStatistics.js';
 import { machineProfile, type MachineProfile } from '../hardware/machineProfile.js';
 import { SPEED_WINDOW_SECONDS, SpeedReference, speedFactor, type SpeedReferenceRecord } from '../hardware/speedReference.js';
@@ -50,7 +50,7 @@ export interface ProfileSample {
   measuredMs?: number;
   /** The machine's speed factor while this sample was measured (above 1: running slow). */
   speedFactor?: number;
-  /** How many times the architecture was measured again because the reference showed the machine disturbed (SpeedReference.disturbedAround). */
+  /** How many times the architecture was measured again because the reference showed the machine disturbed (SpeedReference.disturbed). */
   remeasured?: number;
 }
 
@@ -117,12 +117,14 @@ export interface ProfileOptions {
   protocol?: Partial<LatencyProtocol>;
   predictors?: readonly PredictorName[];
   /**
-   * Measure a reference network before and after every architecture and learn latencies at the machine's typical
-   * speed (default true; engine/hardware/speedReference.ts).
+   * Measure a reference network between the architectures' sessions (about every REFERENCE_EVERY_MS) and learn
+   * latencies at the machine's typical speed (default true; engine/hardware/speedReference.ts).
    */
   speedReference?: boolean;
   /** The reference readings within this many seconds of an architecture's measurement make its speed factor (default SPEED_WINDOW_SECONDS). */
   speedWindowSeconds?: number;
+  /** The reference is read after a session once this many ms have passed since its last reading (default REFERENCE_EVERY_MS), and after every group. */
+  referenceEveryMs?: number;
   /** The runtime to measure in, already open (default: opened from `runtime`, `threads` and `backend`). */
   openedRuntime?: LatencyRuntime;
   onProgress?: (p: ProfileProgress) => void;
@@ -137,6 +139,12 @@ export const MIN_PROFILE_SAMPLES = 8;
 
 /** An architecture measured while the machine was disturbed is measured again at most this many times. */
 const MAX_REMEASURES = 2;
+/**
+ * How often the reference is read while architectures are measured: about as often as one reading an architecture
+ * was at the pace of the AMD EPYC VM (0.6 s an architecture), where the median of the readings within ±5 s followed
+ * the drift (speedReference.ts).
+ */
+const REFERENCE_EVERY_MS = 500;
 
 /** Highest share within ±10%, then highest τ, then lowest MAPE. */
 export function choosePredictor(predictors: Array<{ name: PredictorName; heldOut: PredictorAccuracy }>): PredictorName {
@@ -225,7 +233,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const machine = await machineProfile({ backends: true, onnx: true });
   opts.onProgress?.({ type: 'machine', machine });
   const protocol = defaultProtocol({ batchSizes: [1, opts.batchSize ?? 8], ...opts.protocol, threads: runtime.info.threads });
-  const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads, sessions: 1 });
+  const layerProtocol = defaultProtocol({ warmupRuns: 5, warmupMs: 10, minRuns: 15, minTimedMs: 40, maxRuns: 200, batchSizes: [1], threads: runtime.info.threads, sessions: 1, interleave: 1 });
   const rng = makeRandom(seed);
   const samples: ProfileSample[] = [];
   const seen = new Set<string>();
@@ -234,40 +242,56 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   // Past the time, measuring goes on for `minSamples` (never past three times the time asked for), and for the
   // minimum a profile needs whatever the time: a count of architectures, not of seconds, is what the predictors need.
   const floor = opts.minSamples !== undefined ? MIN_PROFILE_SAMPLES : 0;
-  const wanted = () => elapsed() < measureUntil || samples.length < floor || (samples.length < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
+  // `n`: the architectures measured or about to be.
+  const wanted = (n = samples.length) => elapsed() < measureUntil || n < floor || (n < (opts.minSamples ?? 0) && elapsed() < 3 * opts.seconds);
   const shortened = shortenedProtocol(protocol);
   const speed = opts.speedReference === false ? null : new SpeedReference(runtime, referenceGraphFor(space), protocol);
   // The middle of each architecture's measurement, for the reference readings around it.
   const moments: number[] = [];
+  const readEveryMs = opts.referenceEveryMs ?? REFERENCE_EVERY_MS;
+  let lastReadAt = -Infinity;
+  const read = async () => {
+    await speed!.read(opts.signal);
+    lastReadAt = performance.now();
+  };
+  const readIfDue = async () => {
+    if (performance.now() - lastReadAt >= readEveryMs) await read();
+  };
+  const together = Math.max(1, protocol.interleave ?? 1);
   throwIfStopped(opts.signal, 'measuring the target device');
-  if (speed) await speed.read(opts.signal);
-  while (samples.length < opts.samples && wanted() && misses < 200) {
+  if (speed) await read();
+  // Architectures whose measurement was disturbed, to be measured again with the next group.
+  let again: Array<{ arch: SampledArchitecture; remeasured: number }> = [];
+  for (;;) {
     throwIfStopped(opts.signal, 'measuring the target device');
-    const arch = sampleArchitecture(rng, space);
-    if (seen.has(arch.hash)) {
-      misses++;
-      continue;
+    const group = again;
+    again = [];
+    while (group.length < together && samples.length + group.length < opts.samples && wanted(samples.length + group.length) && misses < 200) {
+      const arch = sampleArchitecture(rng, space);
+      if (seen.has(arch.hash)) {
+        misses++;
+        continue;
+      }
+      seen.add(arch.hash);
+      group.push({ arch, remeasured: 0 });
     }
-    seen.add(arch.hash);
+    if (!group.length) break;
     const late = opts.minSamples !== undefined && elapsed() >= measureUntil;
-    let m: LatencyMeasurement;
-    let moment: number;
-    let remeasured = 0;
-    for (;;) {
-      const t = performance.now();
-      m = await measureLatency(runtime, { graph: arch.graph }, late ? shortened : protocol, opts.signal);
-      moment = (t + performance.now()) / 2;
-      if (!speed) break;
-      await speed.read(opts.signal);
-      // Disturbed (the reference ran slow just before or after): measured again, between two fresh readings.
-      if (late || remeasured >= MAX_REMEASURES || !speed.disturbedAround()) break;
-      remeasured++;
-      await speed.read(opts.signal);
+    const measured = await measureLatencies(runtime, group.map((g) => ({ graph: g.arch.graph })), late ? shortened : protocol, { signal: opts.signal, afterSession: speed ? readIfDue : undefined });
+    // A reading after the group's last session, for the disturbance check and the speed factor.
+    if (speed && lastReadAt < measured[measured.length - 1].sessions.at(-1)!.endMs) await read();
+    for (const [i, { arch, remeasured }] of group.entries()) {
+      const { measurement: m, sessions } = measured[i];
+      // Disturbed (most of its sessions ran next to a slow reading of the reference): measured again with the next group.
+      if (speed && !late && remeasured < MAX_REMEASURES && wanted() && speed.disturbed(sessions)) {
+        again.push({ arch, remeasured: remeasured + 1 });
+        continue;
+      }
+      moments.push((sessions[0].startMs + sessions[sessions.length - 1].endMs) / 2);
+      const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
+      samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}), ...(remeasured ? { remeasured } : {}) });
+      opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
     }
-    moments.push(moment);
-    const measurement = { batches: m.batches, batch1Ms: m.batch1Ms, gcBetween: m.gcBetween };
-    samples.push({ id: samples.length, hash: arch.hash, split: 'fit', origin: arch.origin, graph: arch.graph, ms: m.batch1Ms, measurement, ...(late ? { shortened: true as const } : {}), ...(remeasured ? { remeasured } : {}) });
-    opts.onProgress?.({ type: 'sample', index: samples.length - 1, ms: m.batch1Ms, elapsedSeconds: elapsed() });
   }
   if (samples.length < MIN_PROFILE_SAMPLES) {
     throw new NetSproutError(
@@ -338,6 +362,7 @@ const protocolSchema = z.object({
   threads: z.number(),
   sessions: z.number().int().positive().optional(),
   statistic: z.enum(LATENCY_STATISTICS).optional(),
+  interleave: z.number().int().positive().optional(),
   description: z.string(),
 });
 const profileSchema = z.object({

@@ -121,8 +121,9 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
   const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
   const { settings: _settings, ...runtimeKey } = runtime.info;
   const key = createHash('sha256')
-    // The latency statistic too: a profile that learned medians is not reused for one that learns 10th percentiles.
-    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space, statistic: defaultProtocol().statistic }))
+    // The latency statistic too (a profile that learned medians is not reused for one that learns 10th percentiles),
+    // and how many architectures were measured together.
+    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space, statistic: defaultProtocol().statistic, interleave: defaultProtocol().interleave }))
     .digest('hex')
     .slice(0, 20);
   const file = profileCacheFile(target, key);

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { smallCnn } from '../../engine/graph/presets.js';
-import { defaultProtocol, measureLatency, openRuntime, parseRuntimeName, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
+import { defaultProtocol, measureLatencies, measureLatency, openRuntime, parseRuntimeName, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
 import { initialWeights, measurementSpec, onnxBytesFor, randomInput } from '../../engine/hardware/measuredModel.js';
 import { passThroughGraph, singleLayerGraph } from '../../engine/latency/layerTimes.js';
 import { describeArchitecture } from '../../engine/latency/architectureFeatures.js';
@@ -99,6 +99,44 @@ describe('latency protocol', () => {
     expect(b1.p10Ms).toBe(m.batch1Ms);
     expect(b1.sessionMediansMs).toContain(b1.medianMs);
     expect(m.batches[1].sessionMediansMs).toBeUndefined();
+  });
+
+  it('measures several models with their batch-1 sessions in turn, so that a disturbance of a few sessions slows at most one of each and the median leaves it out', async () => {
+    // Runs take 0.3 ms, except in the 2nd to 4th sessions opened, when another process takes the CPU: 3 ms.
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const disturbedRuntime = (order: string[]): LatencyRuntime => {
+      let opened = 0;
+      return {
+        info: { name: 'onnx', library: 'fake', version: '0', backend: 'cpu', threads: 1, settings: {} },
+        async prepare(model, batch) {
+          opened++;
+          order.push(`${graphs.indexOf(model.graph)}@${batch}`);
+          const ms = opened >= 2 && opened <= 4 ? 3 : 0.3;
+          return { run: async () => busy(ms), release: async () => {} };
+        },
+      };
+    };
+    const graphs = [0, 1, 2].map(() => smallCnn([8, 8, 1], 2));
+    const protocol = { ...quick, sessions: 3, batchSizes: [1] };
+    const order: string[] = [];
+    let afterSession = 0;
+    const together = await measureLatencies(disturbedRuntime(order), graphs.map((graph) => ({ graph })), protocol, { afterSession: async () => void afterSession++ });
+    expect(order).toEqual(['0@1', '1@1', '2@1', '0@1', '1@1', '2@1', '0@1', '1@1', '2@1']);
+    expect(afterSession).toBe(9);
+    for (const { measurement, sessions } of together) {
+      expect(measurement.batches[0].sessionLatenciesMs!.filter((ms) => ms >= 3)).toHaveLength(1);
+      expect(measurement.batch1Ms).toBeLessThan(1.5);
+      expect(sessions).toHaveLength(3);
+      expect(sessions[0].endMs).toBeLessThanOrEqual(sessions[1].startMs);
+    }
+    // Back to back, the first model's second and third sessions both run slow, and so does its latency.
+    const alone: number[] = [];
+    const runtime = disturbedRuntime([]);
+    for (const graph of graphs) alone.push((await measureLatency(runtime, { graph }, protocol)).batch1Ms);
+    expect(alone[0]).toBeGreaterThanOrEqual(2.9);
   });
 
   it('releases the session when a run fails', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { referenceAround, speedFactor } from '../../engine/hardware/speedReference.js';
+import { defaultProtocol, type LatencyRuntime } from '../../engine/hardware/latencyProtocol.js';
+import { smallCnn } from '../../engine/graph/presets.js';
+import { referenceAround, SpeedReference, speedFactor } from '../../engine/hardware/speedReference.js';
 import { makeRandom } from '../../engine/train/seededRandom.js';
 
 describe('speed reference', () => {
@@ -30,5 +32,23 @@ describe('speed reference', () => {
     expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 15_000, 1)).toBe(3);
     expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 35_000, 1)).toBe(8);
     expect(referenceAround([1, 2, 4, 8], [0, 10_000, 20_000, 30_000], 10_500, 1)).toBe(2);
+  });
+
+  it('calls a measurement disturbed when a slow reading sits next to more than half of its sessions', () => {
+    const unused = {} as LatencyRuntime;
+    const reference = new SpeedReference(unused, smallCnn([8, 8, 1], 2), defaultProtocol());
+    // A reading every second (ms 0, 1000, …, 9000), 1 ms typically; the ones at 4 s and 5 s ran 1.6 ms.
+    for (let k = 0; k < 10; k++) {
+      reference.readings.push(k === 4 || k === 5 ? 1.6 : 1);
+      reference.times.push(k * 1000);
+    }
+    const session = (startMs: number) => ({ startMs, endMs: startMs + 200 });
+    // Three sessions a second apart: only the middle one is next to a slow reading.
+    expect(reference.disturbed([session(2100), session(3100), session(6100)])).toBe(false);
+    // Two of three are (between 4 s and 5 s, and between 5 s and 6 s).
+    expect(reference.disturbed([session(2100), session(4100), session(5100)])).toBe(true);
+    // One session alone, just before the slow reading.
+    expect(reference.disturbed([session(3700)])).toBe(true);
+    expect(reference.disturbed([session(7100)])).toBe(false);
   });
 });
