@@ -37,6 +37,13 @@ export const SPEED_WINDOW_SECONDS = 5;
  * the 9 that ridge regression predicted worst (20–42% off); measured again, those were within 7.1% of it.
  */
 const DISTURBED_RATIO = 1.25;
+/**
+ * Before profiling, the reference is read until this many readings in a row agree within this ratio (settle). At
+ * bench:latency on the AMD EPYC VM the first 9–12 architectures of one profile had speed factors of 1.2–1.6 and the
+ * rest 0.97; 5 of its 13 held-out architectures predicted more than 10% off were among those first 12.
+ */
+const SETTLED_READINGS = 8;
+const SETTLED_SPREAD = 1.1;
 /** Readings needed before a disturbance can be told from the typical speed. */
 const MIN_READINGS_FOR_DISTURBANCE = 5;
 
@@ -57,6 +64,8 @@ export interface SpeedReferenceRecord {
   factorP90: number;
   /** The readings within this many seconds of a sample made its factor (absent: the two just around it). */
   windowSeconds?: number;
+  /** How long the reference was read before profiling, until the machine's speed settled (absent: not at all). */
+  settledSeconds?: number;
 }
 
 export class SpeedReference {
@@ -72,6 +81,26 @@ export class SpeedReference {
     protocol: LatencyProtocol,
   ) {
     this.protocol = referenceProtocol(protocol);
+  }
+
+  /**
+   * Reads the reference, keeping nothing, until its last SETTLED_READINGS readings agree within SETTLED_SPREAD and
+   * at least `minMs` have passed, or `maxMs` have: a process that has just started runs slow for a while (its code
+   * compiled as it first runs, ONNX Runtime's first sessions, what the machine profile started), and the first
+   * architectures measured then were brought to the machine's speed by readings of another speed. Returns the
+   * seconds it took.
+   */
+  async settle(signal?: AbortSignal, { minMs = 2000, maxMs = 15_000 } = {}): Promise<number> {
+    const start = performance.now();
+    const recent: number[] = [];
+    for (;;) {
+      const m = await measureBatch(this.runtime, { graph: this.graph }, 1, this.protocol, signal);
+      recent.push(m.latencyMs);
+      const last = recent.slice(-SETTLED_READINGS);
+      const settled = last.length === SETTLED_READINGS && Math.max(...last) <= SETTLED_SPREAD * Math.min(...last);
+      const ms = performance.now() - start;
+      if ((settled && ms >= minMs) || ms >= maxMs) return ms / 1000;
+    }
   }
 
   /** Measures the reference once (batch 1, ms, by the protocol's statistic); `signal` stops it between runs. */

@@ -128,6 +128,8 @@ export interface ProfileOptions {
   referenceEveryMs?: number;
   /** A disturbed architecture is measured again no sooner than this many ms later (default REMEASURE_AFTER_MS). */
   remeasureAfterMs?: number;
+  /** Read the reference until the machine's speed settles before measuring (default true; SpeedReference.settle). */
+  settle?: boolean;
   /** The runtime to measure in, already open (default: opened from `runtime`, `threads` and `backend`). */
   openedRuntime?: LatencyRuntime;
   onProgress?: (p: ProfileProgress) => void;
@@ -268,6 +270,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   };
   const together = Math.max(1, protocol.interleave ?? 1);
   throwIfStopped(opts.signal, 'measuring the target device');
+  const settledSeconds = speed && opts.settle !== false ? await speed.settle(opts.signal) : undefined;
   if (speed) await read();
   // Architectures whose measurement was disturbed, to be measured again once `due` (performance.now(), ms) has
   // passed, with their last measurement (kept if the time runs out first).
@@ -335,7 +338,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
       s.ms = s.ms / f;
     });
     const factors = samples.map((s) => s.speedFactor!).sort((a, b) => a - b);
-    speedReference = { graph: speed.graph, protocol: speed.protocol, typicalMs, readings: speed.readings.length, factorP10: quantileSorted(factors, 0.1), factorP90: quantileSorted(factors, 0.9), windowSeconds };
+    speedReference = { graph: speed.graph, protocol: speed.protocol, typicalMs, readings: speed.readings.length, factorP10: quantileSorted(factors, 0.1), factorP90: quantileSorted(factors, 0.9), windowSeconds, ...(settledSeconds !== undefined && { settledSeconds }) };
   }
   const held = heldOutSplit(samples.length, opts.heldOutFraction ?? 0.25, seed);
   for (const s of samples) s.split = held.has(s.id) ? 'heldOut' : 'fit';

@@ -51,4 +51,38 @@ describe('speed reference', () => {
     expect(reference.disturbed([session(3700)])).toBe(true);
     expect(reference.disturbed([session(7100)])).toBe(false);
   });
+
+  it('settles: reads the reference until its readings agree, and no longer than the most it may', async () => {
+    // The first `slow` readings of a process run slow and uneven (0.5 and 0.9 ms in turn), the rest at 0.2 ms.
+    const uneven = (slow: number) => {
+      const runtime: LatencyRuntime & { opened: number } = {
+        opened: 0,
+        info: { name: 'onnx', library: 'fake', version: '0', backend: 'cpu', threads: 1, settings: {} },
+        async prepare() {
+          const n = ++runtime.opened;
+          const ms = n <= slow ? 0.5 + 0.4 * (n % 2) : 0.2;
+          return {
+            run: async () => {
+              const end = performance.now() + ms;
+              while (performance.now() < end);
+            },
+            release: async () => undefined,
+          };
+        },
+      };
+      return runtime;
+    };
+    const settling = uneven(12);
+    const reference = new SpeedReference(settling, smallCnn([8, 8, 1], 2), defaultProtocol());
+    await reference.settle(undefined, { minMs: 0, maxMs: 60_000 });
+    // Twelve slow readings, then eight that agree; none kept.
+    expect(settling.opened).toBe(20);
+    expect(reference.readings).toEqual([]);
+    // Never settling: stops at the most it may take.
+    const never = uneven(Infinity);
+    const seconds = await new SpeedReference(never, smallCnn([8, 8, 1], 2), defaultProtocol()).settle(undefined, { minMs: 0, maxMs: 400 });
+    expect(seconds).toBeGreaterThanOrEqual(0.4);
+    expect(seconds).toBeLessThan(2);
+    expect(never.opened).toBeGreaterThan(1);
+  });
 });

@@ -248,7 +248,7 @@ describe('device profile file', () => {
       },
     };
     const quick = { warmupRuns: 2, warmupMs: 2, minRuns: 5, minTimedMs: 8, maxRuns: 50, batchSizes: [1], sessions: 1 };
-    const p = await buildProfile({ runtime: 'onnx', openedRuntime: runtime, samples: 20, seconds: 600, protocol: quick, predictors: ['ridge'], seed: 3, referenceEveryMs: 0, remeasureAfterMs: 300 });
+    const p = await buildProfile({ runtime: 'onnx', openedRuntime: runtime, samples: 20, seconds: 600, protocol: quick, predictors: ['ridge'], seed: 3, referenceEveryMs: 0, remeasureAfterMs: 300, settle: false });
     expect(p.protocol.interleave).toBe(6);
     const eleventh = p.samples.find((s) => s.graph === [...architectures][10])!;
     expect(eleventh.remeasured).toBeGreaterThanOrEqual(1);
