@@ -128,7 +128,7 @@ export interface ProfileOptions {
   referenceEveryMs?: number;
   /** A disturbed architecture is measured again no sooner than this many ms later (default REMEASURE_AFTER_MS). */
   remeasureAfterMs?: number;
-  /** Read the reference until the machine's speed settles before measuring (default true; SpeedReference.settle). */
+  /** Read the reference until the machine's speed settles before measuring, for at most 10% of `seconds` (default true; SpeedReference.settle). */
   settle?: boolean;
   /** The runtime to measure in, already open (default: opened from `runtime`, `threads` and `backend`). */
   openedRuntime?: LatencyRuntime;
@@ -270,7 +270,9 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   };
   const together = Math.max(1, protocol.interleave ?? 1);
   throwIfStopped(opts.signal, 'measuring the target device');
-  const settledSeconds = speed && opts.settle !== false ? await speed.settle(opts.signal) : undefined;
+  // At most 10% of the time asked for (15 s at most; at least 2 s when the time allows).
+  const settleMaxMs = Math.min(15_000, opts.seconds * 100);
+  const settledSeconds = speed && opts.settle !== false ? await speed.settle(opts.signal, { minMs: Math.min(2000, settleMaxMs), maxMs: settleMaxMs }) : undefined;
   if (speed) await read();
   // Architectures whose measurement was disturbed, to be measured again once `due` (performance.now(), ms) has
   // passed, with their last measurement (kept if the time runs out first).

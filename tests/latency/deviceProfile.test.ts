@@ -295,6 +295,8 @@ describe('device profile file', () => {
     const p = await buildProfile({ runtime: 'onnx', samples: 50, seconds: 0.01, minSamples: 12, protocol: { batchSizes: [1] }, predictors: ['ridge'], seed: 0 });
     expect(p.samples.length).toBeGreaterThanOrEqual(MIN_PROFILE_SAMPLES);
     expect(p.samples.length).toBeLessThan(12);
+    // Waiting for the machine to settle takes at most a tenth of the time (here one reading of the reference).
+    expect(p.speedReference!.settledSeconds).toBeLessThan(1);
     // Past its time every architecture was measured in one short session.
     expect(p.samples.filter((s) => s.shortened)).toHaveLength(p.samples.length);
     for (const s of p.samples) expect(s.measurement.batches[0].sessionMediansMs).toBeUndefined();
