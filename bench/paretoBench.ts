@@ -17,6 +17,7 @@ import { initBackend } from '../engine/backend/ladder.js';
 import { disposePrepared, prepareData } from '../engine/data/prepareData.js';
 import { presetGraph } from '../engine/graph/presets.js';
 import { measureLatency, openRuntime } from '../engine/hardware/latencyProtocol.js';
+import { median } from '../engine/hardware/latencyStatistics.js';
 import { describeMachine } from '../engine/hardware/machineProfile.js';
 import { resolveTarget, searchSpaceFor } from '../engine/latency/targets.js';
 import { parseBudget } from '../engine/search/budget.js';
@@ -92,7 +93,7 @@ async function remeasure(run: { dir: string; summary: JobSummary }) {
     for (let round = 0; round < 3; round++) {
       for (const m of models) times.get(m.id)!.push((await measureLatency(runtime, { graph: m.state.graph, weights: m.state.weights }, { ...profile.profile.protocol, batchSizes: [1] })).batch1Ms);
     }
-    return models.map((m) => ({ id: m.id, ms: [...times.get(m.id)!].sort((a, b) => a - b)[1] }));
+    return models.map((m) => ({ id: m.id, ms: median(times.get(m.id)!) }));
   });
 }
 

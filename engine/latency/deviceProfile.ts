@@ -275,8 +275,8 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   const settledSeconds = speed && opts.settle !== false ? await speed.settle(opts.signal, { minMs: Math.min(2000, settleMaxMs), maxMs: settleMaxMs }) : undefined;
   if (speed) await read();
   // Architectures whose measurement was disturbed, to be measured again once `due` (performance.now(), ms) has
-  // passed, with their last measurement (kept if the time runs out first).
-  type Deferred = { arch: SampledArchitecture; remeasured: number; due: number; last: InterleavedMeasurement; late: boolean };
+  // passed, with their last measurement (kept if the time runs out first) and how many times it was measured again.
+  type Deferred = { arch: SampledArchitecture; remeasured: number; due: number; last: InterleavedMeasurement };
   let deferred: Deferred[] = [];
   const keep = (arch: SampledArchitecture, { measurement: m, sessions }: InterleavedMeasurement, late: boolean, remeasured: number) => {
     moments.push((sessions[0].startMs + sessions[sessions.length - 1].endMs) / 2);
@@ -287,8 +287,9 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
   for (;;) {
     throwIfStopped(opts.signal, 'measuring the target device');
     const now = performance.now();
-    const group: Array<{ arch: SampledArchitecture; remeasured: number }> = deferred.filter((d) => d.due <= now).slice(0, together);
-    deferred = deferred.filter((d) => !group.includes(d));
+    const due = deferred.filter((d) => d.due <= now).slice(0, together);
+    deferred = deferred.filter((d) => !due.includes(d));
+    const group = due.map((d) => ({ arch: d.arch, remeasured: d.remeasured + 1 }));
     while (group.length < together && samples.length + group.length + deferred.length < opts.samples && wanted(samples.length + group.length + deferred.length) && misses < 200) {
       const arch = sampleArchitecture(rng, space);
       if (seen.has(arch.hash)) {
@@ -305,7 +306,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
     }
     if (!group.length) {
       // Nothing new to measure, or no time: the disturbed ones keep their last measurement.
-      for (const d of deferred) keep(d.arch, d.last, d.late, d.remeasured - 1);
+      for (const d of deferred) keep(d.arch, d.last, false, d.remeasured);
       break;
     }
     const late = opts.minSamples !== undefined && elapsed() >= measureUntil;
@@ -316,7 +317,7 @@ export async function buildProfile(opts: ProfileOptions): Promise<DeviceProfileF
       // Disturbed (most of its sessions ran next to a slow reading of the reference): measured again later, when
       // a disturbance of several seconds will have passed.
       if (speed && !late && remeasured < MAX_REMEASURES && speed.disturbed(measured[i].sessions)) {
-        deferred.push({ arch, remeasured: remeasured + 1, due: performance.now() + (opts.remeasureAfterMs ?? REMEASURE_AFTER_MS), last: measured[i], late });
+        deferred.push({ arch, remeasured, due: performance.now() + (opts.remeasureAfterMs ?? REMEASURE_AFTER_MS), last: measured[i] });
         continue;
       }
       keep(arch, measured[i], late, remeasured);

@@ -120,10 +120,11 @@ export async function resolveTarget(target: string, opts: ResolveTargetOptions):
   const machine = await machineProfile({ backends: false, onnx: false });
   const space = opts.searchSpace ?? DEFAULT_SEARCH_SPACE;
   const { settings: _settings, ...runtimeKey } = runtime.info;
+  // The latency statistic too (a profile that learned medians is not reused for one that learns 10th percentiles),
+  // and how many architectures were measured together.
+  const { statistic, interleave } = defaultProtocol();
   const key = createHash('sha256')
-    // The latency statistic too (a profile that learned medians is not reused for one that learns 10th percentiles),
-    // and how many architectures were measured together.
-    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space, statistic: defaultProtocol().statistic, interleave: defaultProtocol().interleave }))
+    .update(JSON.stringify({ machine: machineFingerprint(machine), runtime: runtimeKey, engine: opts.engineVersion, space, statistic, interleave }))
     .digest('hex')
     .slice(0, 20);
   const file = profileCacheFile(target, key);
