@@ -10,21 +10,44 @@ import path from 'node:path';
 
 export interface RunStamp {
   commit: string;
+  /** The git tree of engine/ that ran (`+dirty` when it had uncommitted changes): runs with the same engine code. */
+  engine: string;
   date: string;
   cpu: string;
 }
 
-/** The commit is read once, when the benchmark starts: the code that ran, even if the checkout moves on meanwhile. */
-const startCommit = (() => {
+const git = (...args: string[]): string | null => {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return 'unknown';
+    return null;
   }
+};
+
+/** The commit is read once, when the benchmark starts: the code that ran, even if the checkout moves on meanwhile. */
+const startCommit = git('rev-parse', '--short', 'HEAD') ?? 'unknown';
+const engineTrees = new Map<string, string>();
+/** The short git tree of engine/ at a commit ('unknown' outside a checkout or for a commit it does not have). */
+export function engineAt(commit: string): string {
+  if (!engineTrees.has(commit)) engineTrees.set(commit, git('rev-parse', '--short', `${commit}:engine`) ?? 'unknown');
+  return engineTrees.get(commit) as string;
+}
+
+const startEngine = (() => {
+  const tree = engineAt(startCommit);
+  return git('status', '--porcelain', '--', 'engine') ? `${tree}+dirty` : tree;
 })();
 
+/** The engine code this sitting runs; runs recorded before the stamp had it are matched by their commit. */
+export const currentEngine = (): string => startEngine;
+
+/** The engine code a recorded run ran: its stamp, or for runs recorded before the stamp had it, that of its commit. */
+export function engineOf(r: Partial<RunStamp>): string {
+  return r.engine ?? (r.commit ? engineAt(r.commit) : 'unknown');
+}
+
 export function runStamp(): RunStamp {
-  return { commit: startCommit, date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
+  return { commit: startCommit, engine: startEngine, date: new Date().toISOString(), cpu: `${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length}` };
 }
 
 export function recordRun(file: string, row: object): void {

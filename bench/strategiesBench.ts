@@ -1,5 +1,5 @@
 /**
- * npm run bench:strategies [-- --budget 15m] [-- --strategies hill,random,...] [-- --datasets fashion,spam] [-- --resume] [-- --json]
+ * npm run bench:strategies [-- --budget 15m] [-- --strategies hill,random,...] [-- --datasets fashion,spam] [-- --seeds 0,1,2] [-- --resume] [-- --all-code] [-- --json]
  *
  * Every search strategy at the same budget (default 15 minutes each; --budget shortens it) on Fashion-MNIST
  * (Debian's dataset-fashion-mnist, IDX under /usr/share/datasets/fashion-mnist) and on a text dataset, the
@@ -12,9 +12,13 @@
  * networks trained to the starter database. The runs follow one another; all strategies on both datasets take about
  * 5 hours.
  *
- * Each finished run is appended to bench/results/strategies.jsonl (with the commit, the date and the CPU), and the
- * table printed at the end is that of every recorded run at this budget, the newest of each dataset and strategy.
- * With --resume, runs already recorded at this budget are skipped, so the table can be built over several sittings.
+ * Each finished run is appended to bench/results/strategies.jsonl (with the seed, the commit, the git tree of engine/
+ * that ran, the date and the CPU). The table printed at the end is that of the runs recorded at this budget with the
+ * engine code of this checkout (commits that change only the README or the benchmarks share it; --all-code takes
+ * every recorded run instead), the newest of each dataset, strategy and seed: per strategy the mean test accuracy
+ * over its seeds, each seed's, and how auto compares with the best single strategy on the seeds both ran.
+ * With --resume, runs recorded already at this budget, seed and engine code are skipped, so the table can be built
+ * over several sittings.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +26,7 @@ import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
 import { readJournal } from '../engine/search/journal.js';
 import { createJob, runJob, STRATEGIES, type StrategyName } from '../engine/search/searchJob.js';
-import { recordedRuns, recordRun, runStamp, type RunStamp } from './benchRecords.js';
+import { currentEngine, engineOf, recordedRuns, recordRun, runStamp, type RunStamp } from './benchRecords.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -30,7 +34,10 @@ const json = args.includes('--json');
 const budget = parseBudget(opt('--budget', '15m'));
 const strategies = opt('--strategies', STRATEGIES.join(',')).split(',') as StrategyName[];
 const datasets = opt('--datasets', 'fashion,spam').split(',');
+const seeds = opt('--seeds', '0').split(',').map(Number);
+if (seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`--seeds takes whole numbers separated by commas, e.g. 0,1,2 (got ${opt('--seeds', '0')})`);
 const resume = args.includes('--resume');
+const allCode = args.includes('--all-code');
 const RESULTS = path.resolve(opt('--results', 'bench/results/strategies.jsonl'));
 // Each run's own experiment database, kept for `npm run build:starter-experiments -- --from bench/tmp/strategies-experiments`.
 const EXPERIMENTS = path.resolve('bench/tmp/strategies-experiments');
@@ -70,6 +77,7 @@ interface Row {
   budgetSeconds: number;
   dataset: string;
   strategy: string;
+  seed: number;
   picked: string | null;
   testAccuracy: number | null;
   valAccuracy: number;
@@ -80,10 +88,13 @@ interface Row {
 
 type Recorded = Row & Partial<RunStamp>;
 
-/** The recorded runs at this budget, the newest of each dataset and strategy. */
+/** The recorded runs at this budget (with this checkout's engine code unless --all-code), the newest of each dataset, strategy and seed. */
 function recorded(): Recorded[] {
   const newest = new Map<string, Recorded>();
-  for (const r of recordedRuns<Recorded>(RESULTS)) if (r.budgetSeconds === budget) newest.set(`${r.dataset}/${r.strategy}`, r);
+  for (const raw of recordedRuns<Recorded>(RESULTS)) {
+    const r = { ...raw, seed: raw.seed ?? 0 };
+    if (r.budgetSeconds === budget && (allCode || engineOf(r) === currentEngine())) newest.set(`${r.dataset}/${r.strategy}/${r.seed}`, r);
+  }
   return [...newest.values()];
 }
 
@@ -94,36 +105,94 @@ for (const name of datasets) {
     process.stdout.write(`${help[name] ?? `unknown dataset ${name}`}\n`);
     continue;
   }
-  for (const strategy of strategies) {
-    if (resume && recorded().some((r) => r.dataset === name && r.strategy === strategy)) {
-      if (!json) process.stdout.write(`  ${name} ${strategy}: recorded already, skipped (--resume)\n`);
-      continue;
-    }
-    process.env.NETSPROUT_EXPERIMENTS_DIR = path.join(EXPERIMENTS, `${name}-${strategy}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-strategies-')), `${name}-${strategy}`);
-    await createJob(dir, { data, budgetSeconds: budget, seed: 0, strategy });
-    try {
-      const s = await runJob(dir);
-      const choice = readJournal(path.join(dir, 'journal.jsonl')).events.find((e) => e.type === 'strategy-choice');
-      const row: Row = { budgetSeconds: budget, dataset: name, strategy, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds };
-      rows.push(row);
-      recordRun(RESULTS, { ...row, ...runStamp() });
-      if (!json) process.stdout.write(`  ${name} ${strategy}${row.picked ? ` (→ ${row.picked})` : ''}: test ${((s.testAccuracy ?? 0) * 100).toFixed(2)}%, ${s.params} parameters, ${s.candidates} candidates, ${s.elapsedSeconds} s\n`);
-    } catch (e) {
-      process.stdout.write(`  ${name} ${strategy}: ${(e as Error).message}\n`);
+  for (const seed of seeds) {
+    for (const strategy of strategies) {
+      const label = `${name} ${strategy} seed ${seed}`;
+      // Resuming matches this checkout's engine code even with --all-code: a run of other code is not this one.
+      if (resume && recordedRuns<Recorded>(RESULTS).some((r) => r.budgetSeconds === budget && r.dataset === name && r.strategy === strategy && (r.seed ?? 0) === seed && engineOf(r) === currentEngine())) {
+        if (!json) process.stdout.write(`  ${label}: recorded already, skipped (--resume)\n`);
+        continue;
+      }
+      process.env.NETSPROUT_EXPERIMENTS_DIR = path.join(EXPERIMENTS, `${name}-${strategy}-${seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'netsprout-bench-strategies-')), `${name}-${strategy}`);
+      await createJob(dir, { data, budgetSeconds: budget, seed, strategy });
+      try {
+        const s = await runJob(dir);
+        const choice = readJournal(path.join(dir, 'journal.jsonl')).events.find((e) => e.type === 'strategy-choice');
+        const row: Row = { budgetSeconds: budget, dataset: name, strategy, seed, picked: choice ? String(choice.strategy) : null, testAccuracy: s.testAccuracy, valAccuracy: s.valAccuracy, params: s.params, candidates: s.candidates, elapsedSeconds: s.elapsedSeconds };
+        rows.push(row);
+        recordRun(RESULTS, { ...row, ...runStamp() });
+        if (!json) process.stdout.write(`  ${label}${row.picked ? ` (→ ${row.picked})` : ''}: test ${((s.testAccuracy ?? 0) * 100).toFixed(2)}%, ${s.params} parameters, ${s.candidates} candidates, ${s.elapsedSeconds} s\n`);
+      } catch (e) {
+        process.stdout.write(`  ${label}: ${(e as Error).message}\n`);
+      }
     }
   }
 }
-// The table: every run recorded at this budget (this sitting's and earlier ones'), by dataset, in strategy order.
-const order = (r: Recorded) => Object.keys(sources).indexOf(r.dataset) * 100 + (STRATEGIES as readonly string[]).indexOf(r.strategy);
-const table = recorded().sort((a, b) => order(a) - order(b));
-if (json) process.stdout.write(`${JSON.stringify({ budgetSeconds: budget, rows, table })}\n`);
+// The table: the runs recorded at this budget (this sitting's and earlier ones'), by dataset, in strategy order.
+const table = recorded();
+const summaries = summarise(table);
+if (json) process.stdout.write(`${JSON.stringify({ budgetSeconds: budget, engine: allCode ? null : currentEngine(), rows, table, summaries })}\n`);
 else {
-  process.stdout.write(`\nEvery run recorded at ${budget} s in ${path.relative(process.cwd(), RESULTS)}:\n`);
-  process.stdout.write(`\n| dataset | strategy | test accuracy | parameters | candidates | seconds | commit |\n| --- | --- | --- | --- | --- | --- | --- |\n`);
-  for (const r of table) {
-    const baseline = table.find((x) => x.dataset === r.dataset && x.strategy === 'random');
-    const delta = baseline && r !== baseline && r.testAccuracy !== null && baseline.testAccuracy !== null ? ` (${r.testAccuracy >= baseline.testAccuracy ? '+' : ''}${((r.testAccuracy - baseline.testAccuracy) * 100).toFixed(2)} vs random)` : '';
-    process.stdout.write(`| ${r.dataset} | ${r.strategy}${r.picked ? ` → ${r.picked}` : ''} | ${r.testAccuracy === null ? '-' : `${(r.testAccuracy * 100).toFixed(2)}%`}${delta} | ${r.params.toLocaleString('en')} | ${r.candidates} | ${r.elapsedSeconds} | ${r.commit ?? '-'} |\n`);
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  process.stdout.write(`\nRuns recorded at ${budget} s in ${path.relative(process.cwd(), RESULTS)}${allCode ? ', any engine code' : ` with this engine code (${currentEngine()})`}:\n`);
+  process.stdout.write(`\n| dataset | strategy | mean test accuracy | by seed | vs random (same seeds) | parameters | candidates | commits |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n`);
+  for (const g of summaries) {
+    const runs = g.runs.map((r) => `${r.seed}: ${r.testAccuracy === null ? '-' : pct(r.testAccuracy)}${r.picked ? ` → ${r.picked}` : ''}`).join(', ');
+    const vs = g.vsRandom === null ? '' : `${g.vsRandom >= 0 ? '+' : ''}${(g.vsRandom * 100).toFixed(2)}`;
+    const commits = [...new Set(g.runs.map((r) => r.commit ?? '-'))].join(', ');
+    process.stdout.write(`| ${g.dataset} | ${g.strategy} | ${g.mean === null ? '-' : pct(g.mean)} | ${runs} | ${vs} | ${g.runs.map((r) => r.params.toLocaleString('en')).join(', ')} | ${g.runs.map((r) => r.candidates).join(', ')} | ${commits} |\n`);
   }
+  for (const dataset of [...new Set(summaries.map((g) => g.dataset))]) {
+    const line = autoAgainstBest(table.filter((r) => r.dataset === dataset));
+    if (line) process.stdout.write(`\n${dataset}: ${line}`);
+  }
+  process.stdout.write('\n');
+}
+
+interface Summary {
+  dataset: string;
+  strategy: string;
+  runs: Recorded[];
+  mean: number | null;
+  /** Mean paired difference from random search over the seeds both ran (null without such seeds). */
+  vsRandom: number | null;
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+function summarise(runs: Recorded[]): Summary[] {
+  const order = (d: string, s: string) => Object.keys(sources).indexOf(d) * 100 + (STRATEGIES as readonly string[]).indexOf(s);
+  const keys = [...new Set(runs.map((r) => `${r.dataset}/${r.strategy}`))].map((k) => k.split('/') as [string, string]).sort((a, b) => order(...a) - order(...b));
+  return keys.map(([dataset, strategy]) => {
+    const own = runs.filter((r) => r.dataset === dataset && r.strategy === strategy).sort((a, b) => a.seed - b.seed);
+    const random = runs.filter((r) => r.dataset === dataset && r.strategy === 'random');
+    const paired = own.flatMap((r) => {
+      const base = random.find((b) => b.seed === r.seed);
+      return base && r.testAccuracy !== null && base.testAccuracy !== null ? [r.testAccuracy - base.testAccuracy] : [];
+    });
+    return { dataset, strategy, runs: own, mean: mean(own.flatMap((r) => (r.testAccuracy === null ? [] : [r.testAccuracy]))), vsRandom: strategy === 'random' ? null : mean(paired) };
+  });
+}
+
+/** Auto against the single strategy with the best mean over the seeds auto and it both ran. */
+function autoAgainstBest(runs: Recorded[]): string | null {
+  const auto = runs.filter((r) => r.strategy === 'auto' && r.testAccuracy !== null);
+  if (!auto.length) return null;
+  let best: { strategy: string; seeds: number[]; mean: number; autoMean: number } | null = null;
+  for (const strategy of new Set(runs.map((r) => r.strategy))) {
+    if (strategy === 'auto') continue;
+    const pairs = auto.flatMap((a) => {
+      const o = runs.find((r) => r.strategy === strategy && r.seed === a.seed && r.testAccuracy !== null);
+      return o ? [[a.testAccuracy as number, o.testAccuracy as number, a.seed]] : [];
+    });
+    if (!pairs.length) continue;
+    const m = mean(pairs.map((p) => p[1])) as number;
+    if (!best || m > best.mean) best = { strategy, seeds: pairs.map((p) => p[2]), mean: m, autoMean: mean(pairs.map((p) => p[0])) as number };
+  }
+  if (!best) return 'auto has no other strategy run on the same seeds to compare with.';
+  const d = (best.autoMean - best.mean) * 100;
+  return `auto ${(best.autoMean * 100).toFixed(2)}% against the best single strategy, ${best.strategy}, ${(best.mean * 100).toFixed(2)}% (mean over seeds ${best.seeds.join(', ')}): ${d >= 0 ? `at least as good (+${d.toFixed(2)} points)` : `behind by ${(-d).toFixed(2)} points`}.`;
 }
