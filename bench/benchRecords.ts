@@ -63,3 +63,42 @@ export function recordedRuns<T>(file: string): T[] {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as T);
 }
+
+export function average(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A recorded run of a strategy on one seed. */
+export interface SeedRun {
+  strategy: string;
+  seed: number;
+  testAccuracy: number | null;
+}
+
+export interface StrategySummary<T extends SeedRun> {
+  strategy: string;
+  /** Its runs with a test accuracy, by seed. */
+  runs: T[];
+  testAccuracies: number[];
+  mean: number;
+  sd: number | null;
+  /** Mean paired difference from random search on the seeds both ran (null without such seeds, and for random). */
+  vsRandom: number | null;
+  pairedSeeds: number;
+}
+
+/** Per strategy (in order of first appearance), over one run per seed: test accuracy's mean and spread, and the paired difference from random. */
+export function summariseSeeds<T extends SeedRun>(runs: T[]): StrategySummary<T>[] {
+  const measured = runs.filter((r) => r.testAccuracy !== null);
+  return [...new Set(measured.map((r) => r.strategy))].map((strategy) => {
+    const mine = measured.filter((r) => r.strategy === strategy).sort((a, b) => a.seed - b.seed);
+    const acc = mine.map((r) => r.testAccuracy as number);
+    const mean = average(acc);
+    const sd = acc.length > 1 ? Math.sqrt(acc.reduce((a, b) => a + (b - mean) ** 2, 0) / (acc.length - 1)) : null;
+    const paired = strategy === 'random' ? [] : mine.flatMap((r) => {
+      const base = measured.find((x) => x.strategy === 'random' && x.seed === r.seed);
+      return base ? [(r.testAccuracy as number) - (base.testAccuracy as number)] : [];
+    });
+    return { strategy, runs: mine, testAccuracies: acc, mean, sd, vsRandom: paired.length ? average(paired) : null, pairedSeeds: paired.length };
+  });
+}

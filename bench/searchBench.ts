@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
 import { createJob, runJob, type StrategyName } from '../engine/search/searchJob.js';
-import { recordedRuns, recordRun, runStamp, type RunStamp } from './benchRecords.js';
+import { recordedRuns, recordRun, runStamp, summariseSeeds, type RunStamp } from './benchRecords.js';
 
 const FASHION = '/usr/share/datasets/fashion-mnist';
 const args = process.argv.slice(2);
@@ -62,20 +62,7 @@ async function one(strategy: StrategyName, seconds: number, seed: number): Promi
 function summary(seconds: number) {
   const newest = new Map<string, Run>();
   for (const r of recorded()) if (r.budgetSeconds === seconds && r.testAccuracy !== null) newest.set(`${r.strategy}/${r.seed}`, r);
-  const runs = [...newest.values()];
-  const names = [...new Set(runs.map((r) => r.strategy))];
-  return names.map((strategy) => {
-    const mine = runs.filter((r) => r.strategy === strategy).sort((a, b) => a.seed - b.seed);
-    const acc = mine.map((r) => r.testAccuracy!);
-    const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
-    const sd = acc.length > 1 ? Math.sqrt(acc.reduce((a, b) => a + (b - mean) ** 2, 0) / (acc.length - 1)) : null;
-    const paired = mine.flatMap((r) => {
-      const base = runs.find((x) => x.strategy === 'random' && x.seed === r.seed);
-      return base && strategy !== 'random' ? [r.testAccuracy! - base.testAccuracy!] : [];
-    });
-    const vsRandom = paired.length ? paired.reduce((a, b) => a + b, 0) / paired.length : null;
-    return { strategy, seeds: mine.map((r) => r.seed), testAccuracies: acc, mean, sd, vsRandom, pairedSeeds: paired.length, params: mine.map((r) => r.params), candidates: mine.map((r) => r.candidates) };
-  });
+  return summariseSeeds([...newest.values()]).map(({ runs, ...t }) => ({ ...t, seeds: runs.map((r) => r.seed), params: runs.map((r) => r.params), candidates: runs.map((r) => r.candidates) }));
 }
 
 if (!existsSync(FASHION)) {

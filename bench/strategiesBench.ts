@@ -26,7 +26,7 @@ import path from 'node:path';
 import { parseBudget } from '../engine/search/budget.js';
 import { readJournal } from '../engine/search/journal.js';
 import { createJob, runJob, STRATEGIES, type StrategyName } from '../engine/search/searchJob.js';
-import { currentEngine, engineOf, recordedRuns, recordRun, runStamp, type RunStamp } from './benchRecords.js';
+import { average, currentEngine, engineOf, recordedRuns, recordRun, runStamp, summariseSeeds, type RunStamp, type StrategySummary } from './benchRecords.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -138,10 +138,10 @@ else {
   process.stdout.write(`\nRuns recorded at ${budget} s in ${path.relative(process.cwd(), RESULTS)}${allCode ? ', any engine code' : ` with this engine code (${currentEngine()})`}:\n`);
   process.stdout.write(`\n| dataset | strategy | mean test accuracy | by seed | vs random (same seeds) | parameters | candidates | commits |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n`);
   for (const g of summaries) {
-    const runs = g.runs.map((r) => `${r.seed}: ${r.testAccuracy === null ? '-' : pct(r.testAccuracy)}${r.picked ? ` → ${r.picked}` : ''}`).join(', ');
+    const runs = g.runs.map((r) => `${r.seed}: ${pct(r.testAccuracy as number)}${r.picked ? ` → ${r.picked}` : ''}`).join(', ');
     const vs = g.vsRandom === null ? '' : `${g.vsRandom >= 0 ? '+' : ''}${(g.vsRandom * 100).toFixed(2)}`;
     const commits = [...new Set(g.runs.map((r) => r.commit ?? '-'))].join(', ');
-    process.stdout.write(`| ${g.dataset} | ${g.strategy} | ${g.mean === null ? '-' : pct(g.mean)} | ${runs} | ${vs} | ${g.runs.map((r) => r.params.toLocaleString('en')).join(', ')} | ${g.runs.map((r) => r.candidates).join(', ')} | ${commits} |\n`);
+    process.stdout.write(`| ${g.dataset} | ${g.strategy} | ${pct(g.mean)}${g.sd === null ? '' : ` ± ${(g.sd * 100).toFixed(2)}`} | ${runs} | ${vs} | ${g.runs.map((r) => r.params.toLocaleString('en')).join(', ')} | ${g.runs.map((r) => r.candidates).join(', ')} | ${commits} |\n`);
   }
   for (const dataset of [...new Set(summaries.map((g) => g.dataset))]) {
     const line = autoAgainstBest(table.filter((r) => r.dataset === dataset));
@@ -150,31 +150,16 @@ else {
   process.stdout.write('\n');
 }
 
-interface Summary {
-  dataset: string;
-  strategy: string;
-  runs: Recorded[];
-  mean: number | null;
-  /** Mean paired difference from random search over the seeds both ran (null without such seeds). */
-  vsRandom: number | null;
-}
+type Summary = StrategySummary<Recorded> & { dataset: string };
 
-function mean(xs: number[]): number | null {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
-}
-
+/** Per dataset, per strategy in the portfolio's order: its seeds' accuracies, their mean and the paired difference from random. */
 function summarise(runs: Recorded[]): Summary[] {
-  const order = (d: string, s: string) => Object.keys(sources).indexOf(d) * 100 + (STRATEGIES as readonly string[]).indexOf(s);
-  const keys = [...new Set(runs.map((r) => `${r.dataset}/${r.strategy}`))].map((k) => k.split('/') as [string, string]).sort((a, b) => order(...a) - order(...b));
-  return keys.map(([dataset, strategy]) => {
-    const own = runs.filter((r) => r.dataset === dataset && r.strategy === strategy).sort((a, b) => a.seed - b.seed);
-    const random = runs.filter((r) => r.dataset === dataset && r.strategy === 'random');
-    const paired = own.flatMap((r) => {
-      const base = random.find((b) => b.seed === r.seed);
-      return base && r.testAccuracy !== null && base.testAccuracy !== null ? [r.testAccuracy - base.testAccuracy] : [];
-    });
-    return { dataset, strategy, runs: own, mean: mean(own.flatMap((r) => (r.testAccuracy === null ? [] : [r.testAccuracy]))), vsRandom: strategy === 'random' ? null : mean(paired) };
-  });
+  const order = (s: string) => (STRATEGIES as readonly string[]).indexOf(s);
+  return Object.keys(sources).flatMap((dataset) =>
+    summariseSeeds(runs.filter((r) => r.dataset === dataset))
+      .sort((a, b) => order(a.strategy) - order(b.strategy))
+      .map((g) => ({ ...g, dataset })),
+  );
 }
 
 /** Auto against the single strategy with the best mean over the seeds auto and it both ran. */
@@ -189,8 +174,8 @@ function autoAgainstBest(runs: Recorded[]): string | null {
       return o ? [[a.testAccuracy as number, o.testAccuracy as number, a.seed]] : [];
     });
     if (!pairs.length) continue;
-    const m = mean(pairs.map((p) => p[1])) as number;
-    if (!best || m > best.mean) best = { strategy, seeds: pairs.map((p) => p[2]), mean: m, autoMean: mean(pairs.map((p) => p[0])) as number };
+    const m = average(pairs.map((p) => p[1]));
+    if (!best || m > best.mean) best = { strategy, seeds: pairs.map((p) => p[2]), mean: m, autoMean: average(pairs.map((p) => p[0])) };
   }
   if (!best) return 'auto has no other strategy run on the same seeds to compare with.';
   const d = (best.autoMean - best.mean) * 100;
