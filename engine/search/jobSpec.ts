@@ -51,10 +51,25 @@ export interface JobSpec {
 
 export const DEFAULT_MAX_PARAMS = 3_000_000;
 
+/**
+ * Refuses a strategy name that no search implements: a misspelt name from a script or a hand-edited job.json
+ * would otherwise run another search under the name asked for.
+ */
+export function checkStrategy(name: unknown, files: string[] = []): asserts name is StrategyName {
+  if (typeof name === 'string' && (STRATEGIES as readonly string[]).includes(name)) return;
+  throw new NetSproutError(
+    'UNKNOWN_STRATEGY',
+    `"${String(name)}" is not a search strategy.`,
+    `Use one of ${STRATEGIES.join(', ')} (auto picks one for the data and budget).`,
+    files,
+  );
+}
+
 export async function createJob(jobDir: string, spec: Omit<JobSpec, 'version' | 'engineVersion' | 'createdAt' | 'maxParams'> & { maxParams?: number }): Promise<JobSpec> {
   if (existsSync(path.join(jobDir, 'job.json'))) {
     throw new NetSproutError('JOB_EXISTS', `${jobDir} already holds a job.`, 'Resume it with `netsprout resume`, or choose another --out folder.', [jobDir]);
   }
+  checkStrategy(spec.strategy);
   if (spec.maxLatencyMs !== undefined && !spec.targetDevice) {
     throw new NetSproutError('LATENCY_LIMIT_WITHOUT_TARGET', 'A latency limit needs a target device to predict latency on.', 'Add --target cpu (this computer), gpu, browser, or a device profile file.');
   }

@@ -46,7 +46,7 @@ import { NCEvolve } from './ncEvolve.js';
 import { neuroCellTemplate } from './neuroCells.js';
 import { portfolioPlanParams } from './portfolioPlan.js';
 import { PruneReplace } from './pruneReplace/pruneReplace.js';
-import { ENGINE_VERSION, type JobSpec } from './jobSpec.js';
+import { checkStrategy, ENGINE_VERSION, type JobSpec } from './jobSpec.js';
 import type { TrainingSettings } from './strategyServices.js';
 
 // The job's spec, its strategies and createJob live in jobSpec.ts (no TensorFlow.js); re-exported for the callers here.
@@ -114,7 +114,9 @@ async function writeCandidateGraph(jobDir: string, id: string, graph: Graph): Pr
 async function readSpec(jobDir: string): Promise<JobSpec> {
   const file = path.join(jobDir, 'job.json');
   if (!existsSync(file)) throw new NetSproutError('JOB_MISSING', `${jobDir} is not a NetSprout job folder (no job.json).`, 'Give the folder that `netsprout search --out` created.', [jobDir]);
-  return JSON.parse(await readFile(file, 'utf8')) as JobSpec;
+  const spec = JSON.parse(await readFile(file, 'utf8')) as JobSpec;
+  checkStrategy(spec.strategy, [file]);
+  return spec;
 }
 
 /**

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { journalledSpeed, parseBudget, trainingWork, updateSpeedEstimate } from '../../engine/search/budget.js';
 import { readJournal, repairJournal } from '../../engine/search/journal.js';
 import { planningSpeed, speedHistory } from '../../engine/search/machineSpeed.js';
+import { createJob, type StrategyName } from '../../engine/search/jobSpec.js';
 import { killAfterCandidates, quadrantFolder, runCli as run } from '../helpers/jobData.js';
 
 
@@ -209,5 +210,25 @@ describe('search jobs', () => {
     const b = await run(['search', '--budget', 'forever', '--out', path.join(out, 'x')]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('"forever" is not a budget');
+  });
+
+  it('refuses an unknown strategy before making a job folder, and a job.json whose strategy it does not know', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-'));
+    const out = path.join(root, 'job');
+    // A misspelt name (a script, the app's job file): refused with the names it knows, and no folder is left behind.
+    await expect(createJob(out, { data: 'x', budgetSeconds: 60, seed: 0, strategy: 'hil' as StrategyName })).rejects.toMatchObject({
+      code: 'UNKNOWN_STRATEGY',
+      message: expect.stringContaining('"hil"'),
+      hint: expect.stringContaining('hill, bayes, random'),
+    });
+    expect(existsSync(out)).toBe(false);
+    // A job.json edited by hand: resuming it names the file and the strategy instead of running hill climbing.
+    await createJob(out, { data: 'x', budgetSeconds: 60, seed: 0, strategy: 'hill' });
+    const spec = JSON.parse(readFileSync(path.join(out, 'job.json'), 'utf8'));
+    await writeFile(path.join(out, 'job.json'), JSON.stringify({ ...spec, strategy: 'evolution' }));
+    const r = await run(['resume', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('"evolution" is not a search strategy');
+    expect(r.stderr).toContain(path.join(out, 'job.json'));
   });
 });
