@@ -215,7 +215,7 @@ describe('search jobs', () => {
   it('refuses an unknown strategy before making a job folder, and a job.json whose strategy it does not know', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'netsprout-job-'));
     const out = path.join(root, 'job');
-    // A misspelt name (a script, the app's job file): refused with the names it knows, and no folder is left behind.
+    // A misspelt name from a script or another caller of createJob: refused with the names it knows, no folder left.
     await expect(createJob(out, { data: 'x', budgetSeconds: 60, seed: 0, strategy: 'hil' as StrategyName })).rejects.toMatchObject({
       code: 'UNKNOWN_STRATEGY',
       message: expect.stringContaining('"hil"'),
